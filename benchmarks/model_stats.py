@@ -1,0 +1,98 @@
+"""Parameters, FLOPs and CPU speed of every registered DCFFNet config.
+
+    python benchmarks/model_stats.py                 # params + FLOPs (+ timing) for all configs
+    python benchmarks/model_stats.py --no-timing     # params + FLOPs only
+    python benchmarks/model_stats.py --models dcffnet_tiny --frames 200
+    python benchmarks/model_stats.py --models dcffnet_r50 --cf none first second double
+
+FLOPs are counted by ``torch.utils.flop_counter`` (one multiply-add = 2 FLOPs) for batch 1:
+``template`` is the once-per-target branch run at ``init``; ``per frame`` is the search branch with
+both correlation-fusion stages and the head. ``model ms`` times ``model.track`` on a fixed crop;
+``end-to-end FPS`` times ``Tracker.update`` on a 640x480 frame (crop + network + decode), random
+weights (speed does not depend on the weights). Threads: ``torch.get_num_threads()``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import time
+
+import numpy as np
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from dcffnet import Tracker
+from dcffnet.models import create, list_models
+
+
+def count_flops(fn) -> int:
+    with FlopCounterMode(display=False) as counter:
+        fn()
+    return int(counter.get_total_flops())
+
+
+def measure(name: str, frames: int, timing: bool, cf: str | None = None) -> dict[str, float | str]:
+    model = create(name, **({} if cf is None else {"cf": cf})).eval()
+    g = model.geometry
+    z = torch.rand(1, 3, g.template_size, g.template_size) * 255
+    x = torch.rand(1, 3, g.search_size, g.search_size) * 255
+    with torch.inference_mode():
+        template = model.template(z)
+        row: dict[str, float | str] = {
+            "model": name if cf is None else f"{name} cf={cf}",
+            "params_M": sum(p.numel() for p in model.parameters()) / 1e6,
+            "template_GFLOPs": count_flops(lambda: model.template(z)) / 1e9,
+            "frame_GFLOPs": count_flops(lambda: model.track(x, template)) / 1e9,
+            "response": f"{g.size}x{g.size}",
+        }
+        if timing:
+            for _ in range(3):
+                model.track(x, template)
+            n = max(5, frames // 4)
+            t0 = time.perf_counter()
+            for _ in range(n):
+                model.track(x, template)
+            row["model_ms"] = (time.perf_counter() - t0) / n * 1000
+    if timing:
+        rng = np.random.default_rng(0)
+        frame = rng.integers(0, 256, (480, 640, 3), dtype=np.uint8)
+        tracker = Tracker(model=model)
+        tracker.init(frame, (300, 200, 60, 80))
+        for _ in range(3):
+            tracker.update(frame)
+        t0 = time.perf_counter()
+        for _ in range(frames):
+            tracker.update(frame)
+        row["e2e_fps"] = frames / (time.perf_counter() - t0)
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--models", nargs="*", default=list_models())
+    parser.add_argument("--frames", type=int, default=50, help="tracked frames per config for the FPS figure")
+    parser.add_argument("--no-timing", action="store_true")
+    parser.add_argument("--cf", nargs="*", default=None, choices=["none", "first", "second", "double"],
+                        help="measure these correlation-fusion variants of each model (default: as registered)")
+    args = parser.parse_args()
+    print(f"# torch {torch.__version__}, {torch.get_num_threads()} threads, {platform.processor() or platform.machine()}")
+    header = "| model | params (M) | template GFLOPs | per-frame GFLOPs | response |"
+    sep = "|---|---:|---:|---:|---|"
+    if not args.no_timing:
+        header += " model ms | end-to-end FPS |"
+        sep += "---:|---:|"
+    print(header)
+    print(sep)
+    variants = [(name, cf) for name in args.models for cf in (args.cf or [None])]
+    for name, cf in variants:
+        r = measure(name, args.frames, not args.no_timing, cf)
+        line = (f"| {r['model']} | {r['params_M']:.2f} | {r['template_GFLOPs']:.2f} | {r['frame_GFLOPs']:.2f} "
+                f"| {r['response']} |")
+        if not args.no_timing:
+            line += f" {r['model_ms']:.1f} | {r['e2e_fps']:.1f} |"
+        print(line, flush=True)
+
+
+if __name__ == "__main__":
+    main()

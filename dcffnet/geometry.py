@@ -1,0 +1,146 @@
+"""Box conventions, context crops with mean-colour padding, cosine windows, response-cell mapping.
+
+Conventions used everywhere in dcffnet:
+
+* A box is ``(x, y, w, h)`` in 0-based continuous pixel coordinates: ``(x, y)`` is the top-left
+  corner, the box covers ``[x, x + w) x [y, y + h)`` and its centre is ``(x + w/2, y + h/2)``.
+  Pixel ``i`` covers ``[i, i + 1)``, so its centre is at ``i + 0.5``.
+* Crops are square, centred on a point, with side ``size`` in frame pixels, resized to ``out_size``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+import cv2
+import numpy as np
+
+__all__ = [
+    "validate_box",
+    "xywh_to_cxcywh",
+    "cxcywh_to_xywh",
+    "context_size",
+    "crop_and_resize",
+    "hanning_window",
+    "clip_box",
+    "ResponseGeometry",
+]
+
+
+def validate_box(box: Sequence[float], name: str = "box", frame_shape: tuple[int, ...] | None = None) -> np.ndarray:
+    """Check an ``(x, y, w, h)`` box (pixels, 0-based) and return it as a float64 array.
+
+    Raises:
+        ValueError: not four numbers, a non-finite value, ``w <= 0`` or ``h <= 0``, or (with
+            ``frame_shape``) a box that does not overlap the frame at all.
+        TypeError: not a sequence of numbers.
+    """
+    try:
+        arr = np.asarray(box, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be a sequence of 4 numbers (x, y, w, h), got {box!r}") from exc
+    if arr.shape != (4,):
+        raise ValueError(f"{name} must have 4 values (x, y, w, h), got {arr.size}: {box!r}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite, got {tuple(arr.tolist())}")
+    x, y, w, h = arr
+    if w <= 0 or h <= 0:
+        raise ValueError(f"{name} must have w > 0 and h > 0, got w={w}, h={h}")
+    if frame_shape is not None:
+        fh, fw = frame_shape[:2]
+        if x >= fw or y >= fh or x + w <= 0 or y + h <= 0:
+            raise ValueError(
+                f"{name} {tuple(arr.tolist())} lies entirely outside the {fw}x{fh} frame (width x height)"
+            )
+    return arr
+
+
+def xywh_to_cxcywh(box: Sequence[float]) -> np.ndarray:
+    """``(x, y, w, h)`` -> ``(cx, cy, w, h)`` with ``cx = x + w/2``."""
+    x, y, w, h = box
+    return np.array([x + w / 2.0, y + h / 2.0, w, h], dtype=np.float64)
+
+
+def cxcywh_to_xywh(box: Sequence[float]) -> np.ndarray:
+    """``(cx, cy, w, h)`` -> ``(x, y, w, h)``."""
+    cx, cy, w, h = box
+    return np.array([cx - w / 2.0, cy - h / 2.0, w, h], dtype=np.float64)
+
+
+def context_size(w: float, h: float, context: float = 0.5) -> float:
+    """SiamFC template side with context: ``sqrt((w + p)(h + p))``, ``p = context * (w + h)`` (pixels)."""
+    p = context * (w + h)
+    return math.sqrt((w + p) * (h + p))
+
+
+def crop_and_resize(image: np.ndarray, center: Sequence[float], size: float, out_size: int,
+                    pad_value: Sequence[float] | None = None) -> np.ndarray:
+    """Square crop of side ``size`` (frame pixels) centred on ``center = (cx, cy)``, resized to ``out_size``.
+
+    Parts outside the image are filled with ``pad_value`` (per channel; default: the image's mean
+    colour). Bilinear sampling; output pixel ``u`` samples frame coordinate
+    ``cx - size/2 + (u + 0.5) * size / out_size``. The same function serves training and tracking.
+
+    Returns:
+        ``out_size x out_size x C`` array with the image's dtype.
+    """
+    if size <= 0 or not math.isfinite(size):
+        raise ValueError(f"size must be a positive finite number of pixels, got {size}")
+    if pad_value is None:
+        pad_value = cv2.mean(image)[: 1 if image.ndim == 2 else image.shape[2]]
+    scale = size / out_size
+    cx, cy = center
+    # warpAffine works in pixel-index coordinates (pixel centres at integers).
+    tx = cx - size / 2.0 + 0.5 * scale - 0.5
+    ty = cy - size / 2.0 + 0.5 * scale - 0.5
+    matrix = np.array([[scale, 0.0, tx], [0.0, scale, ty]], dtype=np.float64)
+    border = tuple(float(v) for v in pad_value)
+    return cv2.warpAffine(image, matrix, (out_size, out_size), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=border)
+
+
+def hanning_window(size: int) -> np.ndarray:
+    """``size x size`` outer product of Hanning windows (float32), the cosine window of SiamFC/SiamCAR."""
+    w = np.hanning(size)
+    return np.outer(w, w).astype(np.float32)
+
+
+def clip_box(cx: float, cy: float, w: float, h: float, frame_w: int, frame_h: int,
+             min_size: float = 1.0) -> tuple[float, float, float, float]:
+    """Clip a centre-size box to the frame: centre inside the image, ``min_size <= size <= frame size``."""
+    cx = min(max(cx, 0.0), float(frame_w))
+    cy = min(max(cy, 0.0), float(frame_h))
+    w = min(max(w, min_size), float(frame_w))
+    h = min(max(h, min_size), float(frame_h))
+    return cx, cy, w, h
+
+
+@dataclass(frozen=True)
+class ResponseGeometry:
+    """How response-map cells map to search-crop pixels.
+
+    For a fully convolutional Siamese network whose template map is not cropped, cell ``j`` of the
+    response compares the template with the search region shifted by ``stride * j`` feature steps,
+    so its image point is ``template_size / 2 + stride * j`` (continuous crop pixels), whatever the
+    paddings. The centre of the search crop is ``search_size / 2``.
+
+    Attributes:
+        template_size, search_size: crop sides in pixels.
+        stride: total stride of the backbone (pixels per cell).
+        size: response map side (cells).
+    """
+
+    template_size: int
+    search_size: int
+    stride: int
+    size: int
+
+    def cell_points(self) -> np.ndarray:
+        """Crop-pixel coordinate (continuous) of each cell index along one axis, shape ``(size,)``."""
+        return self.template_size / 2.0 + self.stride * np.arange(self.size, dtype=np.float64)
+
+    def cell_offsets(self) -> np.ndarray:
+        """Displacement of each cell's point from the search-crop centre, in crop pixels."""
+        return self.cell_points() - self.search_size / 2.0

@@ -1,0 +1,89 @@
+"""Tracking hyper-parameters and their named presets."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["TrackerHParams", "PRESETS", "get_preset", "resolve_hparams"]
+
+
+@dataclass(frozen=True)
+class TrackerHParams:
+    """Post-processing hyper-parameters of the SiamCAR-style inference loop.
+
+    Attributes:
+        penalty_k: strength of the scale / aspect-ratio change penalty ``exp(-(r_c*s_c - 1) * penalty_k)``.
+        window_influence: weight of the cosine window in ``(1 - wi) * penalty * score + wi * window``.
+        lr: size smoothing; the size moves by ``lr * penalty * score`` of the way to the prediction.
+        context: context amount around the target (0.5: ``p = (w + h) / 2``).
+        min_size: smallest box side in frame pixels after clipping.
+    """
+
+    penalty_k: float = 0.04
+    window_influence: float = 0.3
+    lr: float = 0.33
+    context: float = 0.5
+    min_size: float = 2.0
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.window_influence <= 1.0:
+            raise ValueError(f"window_influence must be in [0, 1], got {self.window_influence}")
+        if not 0.0 <= self.lr <= 1.0:
+            raise ValueError(f"lr must be in [0, 1], got {self.lr}")
+        if self.penalty_k < 0:
+            raise ValueError(f"penalty_k must be >= 0, got {self.penalty_k}")
+        if self.context < 0:
+            raise ValueError(f"context must be >= 0, got {self.context}")
+        if self.min_size <= 0:
+            raise ValueError(f"min_size must be > 0 pixels, got {self.min_size}")
+
+    def to_dict(self) -> dict[str, float]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "TrackerHParams":
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown tracker hyper-parameter(s) {unknown}; known: {sorted(known)}")
+        return cls(**data)
+
+
+# SiamCAR's published per-benchmark values (lr, penalty_k, window_influence), a starting point until
+# DCFFNet's own are tuned; "default" is the LaSOT set, the most generic of the four.
+PRESETS: dict[str, TrackerHParams] = {
+    "default": TrackerHParams(penalty_k=0.04, window_influence=0.3, lr=0.33),
+    "otb": TrackerHParams(penalty_k=0.2, window_influence=0.45, lr=0.35),
+    "uav": TrackerHParams(penalty_k=0.2, window_influence=0.3, lr=0.4),
+    "lasot": TrackerHParams(penalty_k=0.04, window_influence=0.3, lr=0.33),
+    "got10k": TrackerHParams(penalty_k=0.06, window_influence=0.1, lr=0.7),
+}
+
+
+def get_preset(name: str) -> TrackerHParams:
+    """The preset called ``name`` (``default``, ``otb``, ``uav``, ``lasot``, ``got10k``)."""
+    if name not in PRESETS:
+        raise KeyError(f"unknown hyper-parameter preset {name!r}; available: {', '.join(sorted(PRESETS))}")
+    return PRESETS[name]
+
+
+def resolve_hparams(hparams: "TrackerHParams | str | dict[str, Any] | None",
+                    checkpoint_defaults: dict[str, Any] | None = None) -> TrackerHParams:
+    """Turn the ``hparams`` argument into a :class:`TrackerHParams`.
+
+    ``None`` uses the checkpoint's own tuned values when it has them, else the ``default`` preset;
+    a string names a preset; a dict gives fields on top of the ``default`` preset.
+    """
+    if hparams is None:
+        if checkpoint_defaults:
+            return TrackerHParams.from_dict(checkpoint_defaults)
+        return PRESETS["default"]
+    if isinstance(hparams, TrackerHParams):
+        return hparams
+    if isinstance(hparams, str):
+        return get_preset(hparams)
+    if isinstance(hparams, dict):
+        return TrackerHParams.from_dict({**PRESETS["default"].to_dict(), **hparams})
+    raise TypeError(f"hparams must be a TrackerHParams, a preset name, a dict or None; got {type(hparams).__name__}")

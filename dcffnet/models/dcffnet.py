@@ -1,0 +1,129 @@
+"""DCFFNet assembly: the Siamese data path with its two correlation-fusion stages and a head."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+from torch import nn
+
+from ..geometry import ResponseGeometry
+from .backbone import BLOCK2_STRIDE, STEM_STRIDE, Neck, Stem, feature_sizes, make_resnet_stage
+from .config import ModelConfig
+from .fusion import CorrelationFusion
+from .heads import CARHead, SiamFCHead
+
+__all__ = ["DCFFNet", "TemplateFeatures"]
+
+
+class TemplateFeatures(NamedTuple):
+    """Template-branch features cached at ``init``: the kernels of CF stage 1, CF stage 2 and the head.
+
+    A stage's entry is ``None`` when that CF module is disabled. Batch dimension first.
+    """
+
+    stage1: torch.Tensor | None
+    stage2: torch.Tensor | None
+    final: torch.Tensor
+
+    def index_select(self, index: torch.Tensor) -> "TemplateFeatures":
+        """The cache of the samples at ``index`` (a 1-D long tensor)."""
+        return TemplateFeatures(*(None if t is None else t.index_select(0, index) for t in self))
+
+    @staticmethod
+    def cat(items: "list[TemplateFeatures]") -> "TemplateFeatures":
+        """Concatenate caches of several templates along the batch dimension."""
+        fields = []
+        for parts in zip(*items):
+            fields.append(None if parts[0] is None else torch.cat(parts, 0))
+        return TemplateFeatures(*fields)
+
+
+class DCFFNet(nn.Module):
+    """Staged Depthwise Correlation and Feature Fusion network.
+
+    Input crops are float tensors ``(B, 3, S, S)`` in BGR order with values 0-255 (the network
+    normalises them with ``config.pixel_mean`` / ``pixel_std``); S is ``config.template_size`` for
+    the template and ``config.search_size`` for the search region.
+
+    Use :meth:`template` once per target and :meth:`track` per frame, or :meth:`forward` for
+    training pairs. The head output is ``{"cls": (B,2,R,R), "reg": (B,4,R,R)}`` for the CAR head and
+    ``{"response": (B,1,R,R)}`` for the SiamFC head; ``self.geometry`` maps cells to crop pixels.
+    """
+
+    def __init__(self, config: ModelConfig | None = None, architecture: str = "custom") -> None:
+        super().__init__()
+        self.config = config = config or ModelConfig()
+        self.architecture = architecture
+        block2_out = config.block2_planes * 4
+        block3_out = config.block3_planes * 4
+        self.stem = Stem(config.stem_channels)
+        self.cf1 = (CorrelationFusion(config.stem_channels[2], config.template_fusion, config.cf_upsample)
+                    if config.uses_first_cf else None)
+        self.block2 = make_resnet_stage(config.stem_channels[2], config.block2_planes, config.block2_blocks,
+                                        stride=BLOCK2_STRIDE)
+        self.block3 = make_resnet_stage(block2_out, config.block3_planes, config.block3_blocks,
+                                        dilation=config.block3_dilation)
+        self.cf2 = (CorrelationFusion(block3_out, config.template_fusion, config.cf_upsample)
+                    if config.uses_second_cf else None)
+        self.neck = Neck(block3_out, config.neck_channels)
+        if config.head == "car":
+            self.head: nn.Module = CARHead(config.neck_channels, config.head_channels, config.tower_convs,
+                                           config.gn_groups)
+        else:
+            self.head = SiamFCHead(config.siamfc_scale_init)
+        self.register_buffer("pixel_mean", torch.tensor(config.pixel_mean).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("pixel_std", torch.tensor(config.pixel_std).view(1, 3, 1, 1), persistent=False)
+
+        t_sizes = feature_sizes(config, config.template_size)
+        s_sizes = feature_sizes(config, config.search_size)
+        if t_sizes["conv6"] < 1:
+            raise ValueError(f"template_size={config.template_size} is too small: the template map vanishes")
+        self.feature_sizes = {"template": t_sizes, "search": s_sizes}
+        self.geometry = ResponseGeometry(
+            template_size=config.template_size,
+            search_size=config.search_size,
+            stride=STEM_STRIDE * BLOCK2_STRIDE,
+            size=s_sizes["conv6"] - t_sizes["conv6"] + 1,
+        )
+
+    # ----------------------------------------------------------------------------------------
+    def _normalise(self, crops: torch.Tensor) -> torch.Tensor:
+        if crops.dim() != 4 or crops.shape[1] != 3:
+            raise ValueError(f"crops must be (B, 3, H, W) float tensors, got shape {tuple(crops.shape)}")
+        return (crops - self.pixel_mean) / self.pixel_std
+
+    def template(self, z: torch.Tensor) -> TemplateFeatures:
+        """Run the template branch on ``(B, 3, T, T)`` crops and return the features to cache."""
+        f = self.stem(self._normalise(z))
+        k1 = None
+        if self.cf1 is not None:
+            k1 = f
+            f = self.cf1.template_branch(f)
+        f = self.block3(self.block2(f))
+        k2 = None
+        if self.cf2 is not None:
+            k2 = f
+            f = self.cf2.template_branch(f)
+        return TemplateFeatures(k1, k2, self.neck(f))
+
+    def search_features(self, x: torch.Tensor, template: TemplateFeatures) -> torch.Tensor:
+        """Run the search branch on ``(B, 3, S, S)`` crops, fused with the cached template features."""
+        f = self.stem(self._normalise(x))
+        if self.cf1 is not None:
+            f = self.cf1.fuse(f, template.stage1)
+        f = self.block3(self.block2(f))
+        if self.cf2 is not None:
+            f = self.cf2.fuse(f, template.stage2)
+        return self.neck(f)
+
+    def track(self, x: torch.Tensor, template: TemplateFeatures) -> dict[str, torch.Tensor]:
+        """Head output for search crops ``x`` given the cached ``template`` features (same batch size)."""
+        return self.head(self.search_features(x, template), template.final)
+
+    def forward(self, z: torch.Tensor, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Training entry point: template crops ``z`` and search crops ``x`` -> head output."""
+        return self.track(x, self.template(z))
+
+    def extra_repr(self) -> str:
+        return f"cf={self.config.cf!r}, head={self.config.head!r}, response={self.geometry.size}x{self.geometry.size}"

@@ -1,0 +1,117 @@
+"""Cross-correlation operators and the correlation-fusion (CF) module.
+
+All correlations are batch-safe: sample ``i`` of the search batch is only ever correlated with
+sample ``i`` of the template batch (grouped convolution over a ``(1, B*C, H, W)`` view).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+__all__ = ["depthwise_xcorr", "xcorr", "CorrelationFusion", "resize_and_center_crop"]
+
+
+def _check_pair(search: torch.Tensor, kernel: torch.Tensor) -> None:
+    if search.dim() != 4 or kernel.dim() != 4:
+        raise ValueError(
+            f"search and kernel must be 4-D (B, C, H, W); got {tuple(search.shape)} and {tuple(kernel.shape)}"
+        )
+    if search.shape[:2] != kernel.shape[:2]:
+        raise ValueError(
+            "search and kernel must agree in batch size and channels; "
+            f"got search {tuple(search.shape)} and kernel {tuple(kernel.shape)}"
+        )
+    if kernel.shape[2] > search.shape[2] or kernel.shape[3] > search.shape[3]:
+        raise ValueError(
+            f"kernel {tuple(kernel.shape[2:])} is larger than search map {tuple(search.shape[2:])}"
+        )
+
+
+def depthwise_xcorr(search: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
+    """Depthwise (channel-by-channel) cross-correlation, as in SiamRPN++.
+
+    Args:
+        search: ``(B, C, H, W)`` search feature map.
+        kernel: ``(B, C, h, w)`` template feature map used as a per-sample, per-channel kernel.
+
+    Returns:
+        ``(B, C, H - h + 1, W - w + 1)``: ``out[b, c] = sum_{u,v} search[b, c, y+u, x+v] * kernel[b, c, u, v]``.
+    """
+    _check_pair(search, kernel)
+    b, c, h, w = search.shape
+    out = F.conv2d(search.reshape(1, b * c, h, w), kernel.reshape(b * c, 1, *kernel.shape[2:]), groups=b * c)
+    return out.reshape(b, c, out.shape[2], out.shape[3])
+
+
+def xcorr(search: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
+    """Plain SiamFC cross-correlation: the depthwise correlation summed over channels.
+
+    Returns ``(B, 1, H - h + 1, W - w + 1)``.
+    """
+    _check_pair(search, kernel)
+    b, c, h, w = search.shape
+    out = F.conv2d(search.reshape(1, b * c, h, w), kernel, groups=b)
+    return out.reshape(b, 1, out.shape[2], out.shape[3])
+
+
+def resize_and_center_crop(response: torch.Tensor, size: tuple[int, int], upsample: int | None) -> torch.Tensor:
+    """Bilinearly upsample ``response`` by an integer factor and centre-crop it to ``size``.
+
+    ``upsample=None`` picks the smallest integer factor that makes the map at least ``size``
+    (``ceil(size / response)``), the paper's "upsample, then crop to the search size". If the
+    upsampled map is still smaller than ``size`` it is zero-padded symmetrically.
+    """
+    th, tw = size
+    rh, rw = response.shape[2:]
+    if upsample is None:
+        factor = max(1, math.ceil(th / rh), math.ceil(tw / rw))
+    else:
+        factor = int(upsample)
+    if factor != 1:
+        response = F.interpolate(response, size=(rh * factor, rw * factor), mode="bilinear", align_corners=False)
+    rh, rw = response.shape[2:]
+    if rh < th or rw < tw:
+        ph, pw = max(0, th - rh), max(0, tw - rw)
+        response = F.pad(response, (pw // 2, pw - pw // 2, ph // 2, ph - ph // 2))
+        rh, rw = response.shape[2:]
+    top, left = (rh - th) // 2, (rw - tw) // 2
+    return response[:, :, top : top + th, left : left + tw]
+
+
+class CorrelationFusion(nn.Module):
+    """Depthwise correlation of search and template features, resized and added to the search map.
+
+    ``fused_search = search + BN(resize_crop(depthwise_xcorr(search, template) / (h*w)))``.
+    The response is divided by the kernel area so its scale does not depend on the template size,
+    and a BatchNorm (an affine map at inference) learns how strongly it is mixed in.
+
+    Args:
+        channels: number of feature channels C at this stage.
+        template_fusion: ``"none"`` (template branch passes through unchanged, the default) or
+            ``"self"`` (the template is fused with its own correlation response the same way).
+        upsample: integer upsampling factor of the response, or ``None`` for ``ceil(search / response)``.
+    """
+
+    def __init__(self, channels: int, template_fusion: str = "none", upsample: int | None = None) -> None:
+        super().__init__()
+        if template_fusion not in ("none", "self"):
+            raise ValueError(f"template_fusion must be 'none' or 'self', got {template_fusion!r}")
+        self.template_fusion = template_fusion
+        self.upsample = upsample
+        self.norm = nn.BatchNorm2d(channels)
+
+    def fuse(self, features: torch.Tensor, template: torch.Tensor) -> torch.Tensor:
+        """Fuse ``features`` (B, C, H, W) with their correlation against ``template`` (B, C, h, w)."""
+        response = depthwise_xcorr(features, template) / float(template.shape[2] * template.shape[3])
+        response = resize_and_center_crop(response, features.shape[2:], self.upsample)
+        return features + self.norm(response)
+
+    def template_branch(self, template: torch.Tensor) -> torch.Tensor:
+        """What the template branch passes on (itself, or itself fused with its self-correlation)."""
+        if self.template_fusion == "self":
+            return self.fuse(template, template)
+        return template

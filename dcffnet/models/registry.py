@@ -1,0 +1,72 @@
+"""Named model configurations: ``create(name, **overrides)`` and ``list_models()``."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable
+
+from .config import ModelConfig
+from .dcffnet import DCFFNet
+
+__all__ = ["register_model", "create", "list_models", "get_config"]
+
+_REGISTRY: dict[str, Callable[[], ModelConfig]] = {}
+
+
+def register_model(name: str) -> Callable[[Callable[[], ModelConfig]], Callable[[], ModelConfig]]:
+    """Decorator registering a function that returns the :class:`ModelConfig` of ``name``."""
+
+    def wrap(fn: Callable[[], ModelConfig]) -> Callable[[], ModelConfig]:
+        if name in _REGISTRY:
+            raise ValueError(f"model {name!r} is already registered")
+        _REGISTRY[name] = fn
+        return fn
+
+    return wrap
+
+
+def list_models() -> list[str]:
+    """Names of every registered configuration, sorted."""
+    return sorted(_REGISTRY)
+
+
+def get_config(name: str, **overrides: Any) -> ModelConfig:
+    """The :class:`ModelConfig` registered as ``name`` with ``overrides`` applied.
+
+    Raises:
+        KeyError: unknown ``name`` (the message lists the known ones).
+        TypeError: an override that is not a model argument.
+    """
+    if name not in _REGISTRY:
+        raise KeyError(f"unknown model {name!r}; available: {', '.join(list_models())}")
+    base = _REGISTRY[name]()
+    known = {f.name for f in dataclasses.fields(ModelConfig)}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise TypeError(f"unknown model argument(s) {unknown} for {name!r}; known: {sorted(known)}")
+    return dataclasses.replace(base, **overrides)
+
+
+def create(name: str, **overrides: Any) -> DCFFNet:
+    """Build the registered model ``name`` (randomly initialised), e.g. ``create("dcffnet_r50", cf="first")``."""
+    return DCFFNet(get_config(name, **overrides), architecture=name)
+
+
+@register_model("dcffnet_r50")
+def _dcffnet_r50() -> ModelConfig:
+    """The paper's network: ResNet-50 widths, layer2 x4 and layer3 x6 bottlenecks, 256-wide neck and head."""
+    return ModelConfig()
+
+
+@register_model("dcffnet_small")
+def _dcffnet_small() -> ModelConfig:
+    """Half width, fewer blocks (layer2 x2, layer3 x3): a CPU config of the same topology."""
+    return ModelConfig(stem_channels=(32, 32, 32), block2_planes=64, block2_blocks=2, block3_planes=128,
+                       block3_blocks=3, neck_channels=128, head_channels=128, tower_convs=4, gn_groups=32)
+
+
+@register_model("dcffnet_tiny")
+def _dcffnet_tiny() -> ModelConfig:
+    """Quarter width, one bottleneck per stage, two-conv towers: the smallest config, for fast CPUs tests."""
+    return ModelConfig(stem_channels=(16, 16, 16), block2_planes=32, block2_blocks=1, block3_planes=64,
+                       block3_blocks=1, neck_channels=64, head_channels=64, tower_convs=2, gn_groups=16)
