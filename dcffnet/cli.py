@@ -1,10 +1,11 @@
-"""Command line: ``dcffnet track`` (and ``dcffnet models``)."""
+"""Command line: ``dcffnet track``, ``dcffnet train``, ``dcffnet models``."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 import time
+from pathlib import Path
 from typing import Sequence
 
 __all__ = ["main", "parse_box", "run_track"]
@@ -106,6 +107,21 @@ def _cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_train(args: argparse.Namespace) -> int:
+    from .train import list_recipes, load_recipe, train
+
+    if args.list:
+        print("\n".join(list_recipes()))
+        return 0
+    if not args.recipe:
+        raise ValueError("dcffnet train needs a RECIPE (a YAML file or a shipped name; --list shows them)")
+    config = load_recipe(args.recipe, args.set)
+    out = args.out or str(Path("runs") / Path(args.recipe).stem)
+    checkpoint = train(config, out, resume=args.resume, progress=not args.no_progress)
+    print(f"checkpoint: {checkpoint}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -126,6 +142,16 @@ def build_parser() -> argparse.ArgumentParser:
     track.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     track.set_defaults(func=_cmd_track)
 
+    tr = sub.add_parser("train", help="run one training stage from a YAML recipe (DDP under torchrun)")
+    tr.add_argument("recipe", nargs="?", help="recipe YAML file or shipped recipe name (see --list)")
+    tr.add_argument("--out", default=None, help="run folder (default: runs/<recipe name>)")
+    tr.add_argument("--resume", action="store_true", help="continue the run in --out from its last finished epoch")
+    tr.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="override a recipe field, e.g. --set epochs=2 --set optim.lr=0.005 (repeatable)")
+    tr.add_argument("--list", action="store_true", help="list the recipes shipped with dcffnet")
+    tr.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    tr.set_defaults(func=_cmd_train)
+
     models = sub.add_parser("models", help="list architectures and bundled checkpoints")
     models.set_defaults(func=_cmd_models)
     return parser
@@ -139,7 +165,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))
-    except (WeightsNotFoundError, CheckpointError, FileNotFoundError, ValueError, TypeError, KeyError) as exc:
+    except (WeightsNotFoundError, CheckpointError, FileNotFoundError, FileExistsError, ValueError, TypeError,
+            KeyError) as exc:
         print(f"dcffnet {args.command}: error: {exc}", file=sys.stderr)
         return 2
 

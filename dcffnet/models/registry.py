@@ -67,6 +67,14 @@ def _dcffnet_small() -> ModelConfig:
 
 @register_model("dcffnet_tiny")
 def _dcffnet_tiny() -> ModelConfig:
-    """Quarter width, one bottleneck per stage, two-conv towers: the smallest config, for fast CPUs tests."""
+    """Quarter width, one bottleneck per stage, two-conv towers, paper crop sizes (127/255)."""
     return ModelConfig(stem_channels=(16, 16, 16), block2_planes=32, block2_blocks=1, block3_planes=64,
                        block3_blocks=1, neck_channels=64, head_channels=64, tower_convs=2, gn_groups=16)
+
+
+@register_model("dcffnet_nano")
+def _dcffnet_nano() -> ModelConfig:
+    """The smallest config: 95/191 crops, narrow stages, one-conv towers; built for real-time CPU tracking."""
+    return ModelConfig(stem_channels=(8, 8, 16), block2_planes=16, block2_blocks=1, block3_planes=32,
+                       block3_blocks=1, neck_channels=64, head_channels=64, tower_convs=1, gn_groups=16,
+                       template_size=95, search_size=191)

@@ -1,0 +1,304 @@
+"""The training loop: model set-up per stage, DDP, AMP, per-epoch atomic checkpoints, exact resume.
+
+Output folder layout (``--out DIR``)::
+
+    DIR/recipe.yaml        the resolved recipe
+    DIR/train_state.pt     model + optimizer + scheduler + epoch + RNG states (atomic, every epoch)
+    DIR/metrics.jsonl      one JSON object per logged step and per epoch
+    DIR/checkpoint/        config.json + model.safetensors, loadable by Tracker.from_pretrained
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import random
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import yaml
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader, DistributedSampler, SequentialSampler
+
+from ..hub import load_pretrained, save_pretrained
+from ..models import DCFFNet, create
+from ..models.config import ModelConfig
+from .config import TrainConfig
+from .losses import balanced_logistic_loss, car_loss
+from .sampling import PairDataset, load_mixture
+from .targets import car_targets, siamfc_labels
+
+__all__ = ["build_model", "freeze_for_stage2", "train", "Trainer"]
+
+
+# ------------------------------------------------------------------------------------------- model
+def build_model(config: TrainConfig) -> DCFFNet:
+    """Stage 1: a fresh network with the SiamFC head. Stage 2: the stage-1 backbone from
+    ``init_from`` with a new CAR head (every non-head weight must come from the checkpoint)."""
+    if config.stage == 1:
+        return create(config.architecture, **{**config.model, "head": "siamfc"})
+    source, _ = load_pretrained(config.init_from)
+    args = {**source.config.to_dict(), **config.model, "head": "car"}
+    model = DCFFNet(ModelConfig.from_dict(args), architecture=source.architecture)
+    backbone = {k: v for k, v in source.state_dict().items() if not k.startswith("head.")}
+    missing, unexpected = model.load_state_dict(backbone, strict=False)
+    missing = [k for k in missing if not k.startswith("head.")]
+    if missing or unexpected:
+        raise ValueError(f"stage-1 checkpoint {config.init_from} does not fit: missing {missing[:5]}, "
+                         f"unexpected {unexpected[:5]}")
+    return model
+
+
+def freeze_for_stage2(model: DCFFNet, trainable: list[str]) -> list[str]:
+    """Freeze every parameter outside the ``trainable`` prefixes; return the trainable names."""
+    names = []
+    for name, param in model.named_parameters():
+        keep = any(name == p or name.startswith(p + ".") for p in trainable)
+        param.requires_grad_(keep)
+        if keep:
+            names.append(name)
+    if not names:
+        raise ValueError(f"no parameter matches the trainable prefixes {trainable}")
+    return names
+
+
+def _set_frozen_bn_eval(model: torch.nn.Module) -> None:
+    """Keep BatchNorm layers without trainable parameters in eval mode (running statistics frozen too)."""
+    for module in model.modules():
+        if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
+            if not any(p.requires_grad for p in module.parameters(recurse=False)):
+                module.eval()
+
+
+# ------------------------------------------------------------------------------------------- utils
+def _atomic_torch_save(obj: Any, path: Path) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".pt")
+    os.close(fd)
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def _rng_state() -> dict[str, Any]:
+    state = {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def _set_rng_state(state: dict[str, Any]) -> None:
+    torch.set_rng_state(state["torch"])
+    np.random.set_state(state["numpy"])
+    random.setstate(state["python"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def _lr_factor(config: TrainConfig, epoch: int) -> float:
+    factor = config.optim.gamma ** sum(1 for m in config.optim.milestones if epoch >= m)
+    if config.optim.warmup_epochs and epoch < config.optim.warmup_epochs:
+        factor *= (epoch + 1) / (config.optim.warmup_epochs + 1)
+    return factor
+
+
+def _collate(items: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+    return {k: torch.stack([it[k] for it in items]) for k in items[0]}
+
+
+# ------------------------------------------------------------------------------------------- trainer
+class Trainer:
+    """Runs one stage. Use :func:`train` unless you need the pieces."""
+
+    def __init__(self, config: TrainConfig, out_dir: str | os.PathLike[str], resume: bool = False,
+                 progress: bool = True) -> None:
+        self.config = config
+        self.out = Path(out_dir)
+        self.resume = resume
+        self.progress = progress
+        self.distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
+        if self.distributed and not dist.is_initialized():
+            backend = "nccl" if torch.cuda.is_available() and config.device != "cpu" else "gloo"
+            dist.init_process_group(backend)
+        self.rank = dist.get_rank() if self.distributed else 0
+        self.world = dist.get_world_size() if self.distributed else 1
+        if config.device:
+            self.device = torch.device(config.device)
+        elif torch.cuda.is_available():
+            self.device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+        else:
+            self.device = torch.device("cpu")
+        if self.device.type == "cuda":
+            torch.cuda.set_device(self.device)
+        self.use_amp = bool(config.amp and self.device.type == "cuda")
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    def _log(self, record: dict[str, Any]) -> None:
+        if self.is_main:
+            with open(self.out / "metrics.jsonl", "a") as fh:
+                fh.write(json.dumps(record) + "\n")
+                fh.flush()
+
+    def _loss(self, model: torch.nn.Module, batch: dict[str, torch.Tensor], geometry) -> dict[str, torch.Tensor]:
+        z = batch["template"].to(self.device, non_blocking=True).float()
+        x = batch["search"].to(self.device, non_blocking=True).float()
+        boxes = batch["box"].to(self.device)
+        negative = batch["negative"].to(self.device)
+        with torch.autocast(self.device.type, enabled=self.use_amp):
+            out = model(z, x)
+        if self.config.stage == 1:
+            labels = siamfc_labels(boxes, negative, geometry, self.config.loss.r_pos)
+            loss = balanced_logistic_loss(out["response"].float(), labels)
+            return {"loss": loss}
+        labels, reg = car_targets(boxes, negative, geometry, self.config.loss.cls_positive,
+                                  self.config.loss.central_fraction)
+        return car_loss(out, labels, reg, self.config.loss.reg_weight)
+
+    def run(self) -> Path:
+        from tqdm import tqdm
+
+        config = self.config
+        self.out.mkdir(parents=True, exist_ok=True)
+        state_path = self.out / "train_state.pt"
+        if self.is_main:
+            if not self.resume and (self.out / "metrics.jsonl").exists():
+                raise FileExistsError(f"{self.out} already holds a run: pass --resume to continue it or choose --out")
+            (self.out / "recipe.yaml").write_text(yaml.safe_dump(config.to_dict(), sort_keys=False))
+
+        torch.manual_seed(config.seed)
+        np.random.seed(config.seed)
+        random.seed(config.seed)
+        model = build_model(config).to(self.device)
+        trainable = [p for p in model.parameters()]
+        if config.stage == 2:
+            names = freeze_for_stage2(model, config.trainable)
+            trainable = [p for n, p in model.named_parameters() if n in set(names)]
+        optimizer = torch.optim.SGD(trainable, lr=config.optim.lr, momentum=config.optim.momentum,
+                                    weight_decay=config.optim.weight_decay)
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda e: _lr_factor(config, e))
+        scaler = torch.amp.GradScaler(self.device.type, enabled=self.use_amp)
+        start_epoch = 0
+        if self.resume and state_path.exists():
+            state = torch.load(state_path, map_location="cpu", weights_only=False)
+            model.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+            scheduler.load_state_dict(state["scheduler"])
+            scaler.load_state_dict(state["scaler"])
+            _set_rng_state(state["rng"])
+            start_epoch = state["epoch"] + 1
+        geometry = model.geometry
+        net: torch.nn.Module = model
+        if self.distributed:
+            net = DistributedDataParallel(model, device_ids=[self.device.index] if self.device.type == "cuda" else None)
+
+        mixture, excluded = load_mixture(config.data)
+        train_set = PairDataset([(s, tr) for s, tr, _ in mixture], config.data.samples_per_epoch,
+                                model.config.template_size, model.config.search_size, config.augment, config.seed)
+        val_tracks = [(s, va) for s, _, va in mixture if va]
+        val_set = None
+        if config.data.val_samples > 0 and val_tracks:
+            no_aug = dataclasses.replace(config.augment, flip=0.0, gray=0.0, color=0.0, blur=0.0, negative=0.0)
+            val_set = PairDataset(val_tracks, config.data.val_samples, model.config.template_size,
+                                  model.config.search_size, no_aug, config.seed + 1)
+        sampler = (DistributedSampler(train_set, num_replicas=self.world, rank=self.rank, shuffle=False)
+                   if self.distributed else SequentialSampler(train_set))
+        loader = DataLoader(train_set, batch_size=config.batch_size, sampler=sampler, drop_last=True,
+                            num_workers=config.data.num_workers, collate_fn=_collate,
+                            pin_memory=self.device.type == "cuda", persistent_workers=False)
+        if self.is_main and start_epoch == 0:
+            self._log({"event": "start", "stage": config.stage, "architecture": config.architecture,
+                       "train_tracks": {s.root: len(tr) for s, tr, _ in mixture},
+                       "val_tracks": {s.root: len(va) for s, _, va in mixture},
+                       "excluded_tracks": excluded, "world_size": self.world, "device": str(self.device)})
+        started = time.time()
+        for epoch in range(start_epoch, config.epochs):
+            train_set.set_epoch(epoch)
+            net.train()
+            if config.stage == 2:
+                _set_frozen_bn_eval(model)
+            totals: dict[str, float] = {}
+            steps, skipped, pairs = 0, 0, 0
+            t0 = time.time()
+            bar = tqdm(loader, desc=f"epoch {epoch + 1}/{config.epochs}", disable=not (self.progress and self.is_main),
+                       unit="batch", leave=False)
+            for batch in bar:
+                losses = self._loss(net, batch, geometry)
+                optimizer.zero_grad(set_to_none=True)
+                scaler.scale(losses["loss"]).backward()
+                if config.optim.grad_clip > 0:
+                    scaler.unscale_(optimizer)
+                    torch.nn.utils.clip_grad_norm_(trainable, config.optim.grad_clip)
+                scaler.step(optimizer)
+                scaler.update()
+                steps += 1
+                pairs += batch["template"].shape[0] * self.world
+                skipped += int(batch["skipped"].sum())
+                for k, v in losses.items():
+                    totals[k] = totals.get(k, 0.0) + float(v.detach())
+                bar.set_postfix(loss=f"{totals['loss'] / steps:.4f}")
+                if config.log_every and steps % config.log_every == 0:
+                    self._log({"event": "step", "epoch": epoch, "step": steps, "lr": optimizer.param_groups[0]["lr"],
+                               **{k: float(v.detach()) for k, v in losses.items()}})
+            if self.distributed:
+                counts = torch.tensor([float(skipped)], device=self.device)
+                dist.all_reduce(counts)
+                skipped = int(counts.item())
+            record = {"event": "epoch", "epoch": epoch, "lr": optimizer.param_groups[0]["lr"],
+                      **{k: v / max(steps, 1) for k, v in totals.items()}, "steps": steps,
+                      "pairs_per_s": pairs / max(time.time() - t0, 1e-9), "skipped_images": skipped,
+                      "seconds": time.time() - t0}
+            if val_set is not None and self.is_main:
+                record["val_loss"] = self._validate(model, val_set, geometry)
+            scheduler.step()
+            if self.is_main:
+                _atomic_torch_save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                                    "scheduler": scheduler.state_dict(), "scaler": scaler.state_dict(),
+                                    "epoch": epoch, "rng": _rng_state(), "config": config.to_dict()}, state_path)
+                self._export(model, epoch, time.time() - started)
+                self._log(record)
+            if self.distributed:
+                dist.barrier()
+        if self.distributed:
+            dist.barrier()
+        return self.out / "checkpoint"
+
+    @torch.no_grad()
+    def _validate(self, model: DCFFNet, val_set: PairDataset, geometry) -> float:
+        model.eval()
+        loader = DataLoader(val_set, batch_size=self.config.batch_size, collate_fn=_collate, num_workers=0)
+        total, n = 0.0, 0
+        for batch in loader:
+            total += float(self._loss(model, batch, geometry)["loss"]) * batch["template"].shape[0]
+            n += batch["template"].shape[0]
+        model.train()
+        return total / max(n, 1)
+
+    def _export(self, model: DCFFNet, epoch: int, seconds: float) -> None:
+        config = self.config
+        training = {
+            "stage": config.stage,
+            "epochs_completed": epoch + 1,
+            "epochs": config.epochs,
+            "recipe": config.to_dict(),
+            "datasets": [d.root for d in config.data.datasets],
+            "wall_time_s": round(seconds, 1),
+            "init_from": config.init_from,
+        }
+        save_pretrained(model, self.out / "checkpoint", training=training)
+
+
+def train(config: TrainConfig, out_dir: str | os.PathLike[str], resume: bool = False, progress: bool = True) -> Path:
+    """Run one training stage; returns the exported checkpoint folder (``out_dir/checkpoint``)."""
+    trainer = Trainer(config, out_dir, resume=resume, progress=progress)
+    try:
+        return trainer.run()
+    finally:
+        if trainer.distributed and dist.is_initialized():
+            dist.destroy_process_group()
