@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -118,7 +119,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     config = load_recipe(args.recipe, args.set)
     out = args.out or str(Path("runs") / Path(args.recipe).stem)
     checkpoint = train(config, out, resume=args.resume, progress=not args.no_progress)
-    print(f"checkpoint: {checkpoint}")
+    if os.environ.get("RANK", "0") == "0":
+        print(f"checkpoint: {checkpoint}")
     return 0
 
 

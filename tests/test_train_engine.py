@@ -1,0 +1,161 @@
+"""The training loop: recipes, both stages end to end, freezing, exact resume after SIGKILL, DDP on CPU."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+from safetensors.torch import load_file
+
+import dcffnet
+from dcffnet.train import list_recipes, load_recipe, train
+from train_fixtures import write_annotated_images, write_folder_dataset
+
+
+def _recipe(tmp_path: Path, **overrides) -> Path:
+    data_root = tmp_path / "data"
+    if not data_root.exists():
+        write_folder_dataset(data_root / "videos", sequences=3, frames=8)
+        write_annotated_images(data_root / "stills", images=4)
+    recipe = {
+        "stage": 1, "architecture": "dcffnet_nano", "model": {"template_size": 63, "search_size": 127},
+        "epochs": 2, "batch_size": 4, "seed": 3, "amp": False, "log_every": 1,
+        "data": {"data_root": str(data_root), "samples_per_epoch": 8, "val_fraction": 0.0, "val_samples": 0,
+                 "num_workers": 0,
+                 "datasets": [{"format": "folder", "root": "videos", "weight": 1.0, "frame_range": 3},
+                              {"format": "images", "root": "stills", "weight": 1.0}]},
+        "augment": {"search_shift": 16},
+    }
+    for key, value in overrides.items():
+        node = recipe
+        *parents, last = key.split(".")
+        for p in parents:
+            node = node[p]
+        node[last] = value
+    path = tmp_path / f"recipe-{len(list(tmp_path.glob('recipe-*.yaml')))}.yaml"
+    path.write_text(yaml.safe_dump(recipe))
+    return path
+
+
+def _epochs(run: Path) -> list[dict]:
+    return [r for r in map(json.loads, (run / "metrics.jsonl").read_text().splitlines()) if r["event"] == "epoch"]
+
+
+def test_shipped_recipes_parse():
+    names = list_recipes()
+    assert {"paper-stage1.yaml", "paper-stage2.yaml", "cpu-stage1.yaml", "cpu-stage2.yaml"} <= set(names)
+    for name in names:
+        config = load_recipe(name)
+        assert config.optim.momentum == 0.9 and config.optim.weight_decay == 5e-4
+    paper1, paper2 = load_recipe("paper-stage1.yaml"), load_recipe("paper-stage2")
+    assert (paper1.epochs, paper1.optim.lr, paper1.architecture) == (150, 0.01, "dcffnet_r50")
+    assert (paper2.epochs, paper2.optim.milestones, paper2.optim.gamma) == (300, [150, 250], 0.1)
+    assert paper2.trainable == ["neck.conv5", "neck.conv6", "head"]
+    assert {d.format for d in paper2.data.datasets} == {"coco", "uav123", "lasot"}
+
+
+def test_recipe_errors_and_overrides(tmp_path):
+    path = _recipe(tmp_path)
+    config = load_recipe(path, ["epochs=5", "optim.lr=0.002", "data.datasets.0.weight=4"])
+    assert config.epochs == 5 and config.optim.lr == 0.002 and config.data.datasets[0].weight == 4
+    with pytest.raises(ValueError, match="bogus"):
+        load_recipe(path, ["optim.bogus=1"])
+    with pytest.raises(ValueError, match="init_from"):
+        load_recipe(path, ["stage=2"])
+    with pytest.raises(FileNotFoundError, match="shipped recipes"):
+        load_recipe("no-such-recipe.yaml")
+
+
+def test_two_stages_end_to_end(tmp_path):
+    stage1 = train(load_recipe(_recipe(tmp_path)), tmp_path / "s1", progress=False)
+    records = _epochs(tmp_path / "s1")
+    assert [r["epoch"] for r in records] == [0, 1] and all(r["loss"] > 0 for r in records)
+    model1, config1 = dcffnet.load_pretrained(stage1)
+    assert model1.config.head == "siamfc" and config1["training"]["stage"] == 1
+
+    recipe2 = _recipe(tmp_path, stage=2, init_from=str(stage1), epochs=1)
+    stage2 = train(load_recipe(recipe2), tmp_path / "s2", progress=False)
+    tracker = dcffnet.Tracker.from_pretrained(stage2)
+    assert tracker.model.config.head == "car"
+    import numpy as np
+
+    frame = np.random.default_rng(0).integers(0, 255, (72, 96, 3), dtype=np.uint8)
+    tracker.init(frame, (20, 20, 24, 20))
+    box, score = tracker.update(frame)
+    assert 0 <= score <= 1
+
+    # stage 2 trains only conv5, conv6 and the head: every other tensor (BN statistics too) is unchanged
+    before, after = load_file(str(stage1 / "model.safetensors")), load_file(str(stage2 / "model.safetensors"))
+    trainable = ("neck.conv5.", "neck.conv6.", "head.")
+    for key, value in after.items():
+        if key.startswith("head."):
+            continue
+        if key.startswith(trainable):
+            continue
+        assert torch.equal(value, before[key]), f"frozen tensor {key} changed"
+    assert any(not torch.equal(after[k], before[k]) for k in after if k.startswith("neck.conv5.0.weight"))
+
+
+def test_refuses_to_overwrite_a_run(tmp_path):
+    config = load_recipe(_recipe(tmp_path, epochs=1))
+    train(config, tmp_path / "run", progress=False)
+    with pytest.raises(FileExistsError, match="--resume"):
+        train(config, tmp_path / "run", progress=False)
+
+
+def _cli(args, **kwargs):
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen([sys.executable, "-m", "dcffnet", "train", *map(str, args), "--no-progress"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **kwargs)
+
+
+def test_resume_after_sigkill_matches_an_uninterrupted_run(tmp_path):
+    recipe = _recipe(tmp_path, epochs=3, **{"data.samples_per_epoch": 48})
+    full = _cli([recipe, "--out", tmp_path / "full"])
+    assert full.wait(timeout=300) == 0, full.stdout.read().decode()
+
+    killed = _cli([recipe, "--out", tmp_path / "killed"])
+    metrics = tmp_path / "killed" / "metrics.jsonl"
+    deadline = time.time() + 300
+    while time.time() < deadline:
+        lines = metrics.read_text().splitlines() if metrics.exists() else []
+        if any('"event": "step", "epoch": 1, "step": 3' in line for line in lines):
+            break
+        time.sleep(0.02)
+    killed.send_signal(signal.SIGKILL)
+    killed.wait(timeout=60)
+    assert killed.returncode == -signal.SIGKILL
+    assert [r["epoch"] for r in _epochs(tmp_path / "killed")] == [0], "the kill must land inside epoch 1"
+
+    resumed = _cli([recipe, "--out", tmp_path / "killed", "--resume"])
+    assert resumed.wait(timeout=300) == 0, resumed.stdout.read().decode()
+    assert [r["epoch"] for r in _epochs(tmp_path / "killed")] == [0, 1, 2]
+    a = load_file(str(tmp_path / "full" / "checkpoint" / "model.safetensors"))
+    b = load_file(str(tmp_path / "killed" / "checkpoint" / "model.safetensors"))
+    assert a.keys() == b.keys()
+    for key in a:
+        torch.testing.assert_close(a[key], b[key], rtol=0, atol=1e-6, msg=key)
+    loss_full = [r["loss"] for r in _epochs(tmp_path / "full")]
+    loss_resumed = [r["loss"] for r in _epochs(tmp_path / "killed")]
+    assert loss_full == pytest.approx(loss_resumed, abs=1e-6)
+
+
+def test_ddp_with_two_cpu_processes(tmp_path):
+    recipe = _recipe(tmp_path, epochs=1, **{"data.samples_per_epoch": 16})
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    result = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+                             "-m", "dcffnet", "train", str(recipe), "--out",
+                             str(tmp_path / "ddp"), "--no-progress", "--set", "device=cpu"],
+                            env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    records = json.loads((tmp_path / "ddp" / "metrics.jsonl").read_text().splitlines()[0])
+    assert records["world_size"] == 2
+    epoch = _epochs(tmp_path / "ddp")[0]
+    assert epoch["steps"] == 2  # 16 samples / 2 processes / batch 4
+    dcffnet.load_pretrained(tmp_path / "ddp" / "checkpoint")
