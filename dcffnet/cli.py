@@ -1,4 +1,4 @@
-"""Command line: ``dcffnet track``, ``dcffnet train``, ``dcffnet models``."""
+"""Command line: ``dcffnet track``, ``dcffnet eval``, ``dcffnet train``, ``dcffnet models``."""
 
 from __future__ import annotations
 
@@ -98,6 +98,49 @@ def _cmd_track(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_eval(args: argparse.Namespace) -> int:
+    import json as _json
+
+    from .eval import load_benchmark, parse_tracker_spec, run_ope, run_vot, write_report
+    from .eval.peers import PeerUnavailable
+
+    sequences = load_benchmark(args.dataset, args.format)
+    if args.sequences:
+        wanted = set(args.sequences)
+        sequences = [s for s in sequences if s.name in wanted]
+        missing = wanted - {s.name for s in sequences}
+        if missing:
+            raise ValueError(f"sequences not in {args.dataset}: {sorted(missing)}")
+    specs = []
+    for spec in args.tracker or ["dcffnet"]:
+        try:
+            specs.append(parse_tracker_spec(spec, args.peer_models, args.device))
+        except PeerUnavailable as exc:
+            print(f"skipping {spec}: {exc}", file=sys.stderr)
+    if not specs:
+        raise ValueError("no tracker could be created")
+    names = [s.name for s in specs]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ValueError(f"two trackers are named {duplicates}: add ,name=LABEL to tell them apart")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    if args.protocol == "vot":
+        results = run_vot(sequences, specs, low=args.eao_low, high=args.eao_high, progress=not args.no_progress)
+        (out / "vot_summary.json").write_text(_json.dumps(results, indent=2))
+        lines = ["| tracker | accuracy | robustness | failures | EAO | FPS |", "|---|---:|---:|---:|---:|---:|"]
+        for name, r in results.items():
+            lines.append(f"| {name} | {r['accuracy']:.3f} | {r['robustness']:.3f} | {r['failures']} | "
+                         f"{r['eao']:.3f} | {r['fps']:.1f} |")
+        (out / "vot_results.md").write_text("\n".join(lines) + "\n")
+        print("\n".join(lines))
+        return 0
+    boxes, fps = run_ope(sequences, specs, progress=not args.no_progress)
+    write_report(out, sequences, boxes, fps, dataset=str(args.dataset))
+    print((out / "results.md").read_text().split("Per sequence")[0].strip())
+    return 0
+
+
 def _cmd_models(args: argparse.Namespace) -> int:
     from .hub import bundled_checkpoints
     from .models import list_models
@@ -153,6 +196,21 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--list", action="store_true", help="list the recipes shipped with dcffnet")
     tr.add_argument("--no-progress", action="store_true", help="hide progress bars")
     tr.set_defaults(func=_cmd_train)
+
+    ev = sub.add_parser("eval", help="run trackers over a benchmark and score them (OPE or VOT reset protocol)")
+    ev.add_argument("--dataset", required=True, help="benchmark folder")
+    ev.add_argument("--format", default="folder", choices=["otb", "vot", "lasot", "got10k", "uav", "folder"])
+    ev.add_argument("--tracker", action="append", default=None, metavar="SPEC",
+                    help="dcffnet[:WEIGHTS][,preset=P][,name=N] or opencv:csrt|kcf|mil|nano|vit (repeatable)")
+    ev.add_argument("--out", required=True, help="output folder")
+    ev.add_argument("--protocol", default="ope", choices=["ope", "vot"], help="one-pass (default) or VOT2018 resets")
+    ev.add_argument("--peer-models", default=None, help="folder with NanoTrack / VitTrack ONNX files")
+    ev.add_argument("--sequences", nargs="*", default=None, help="only these sequences")
+    ev.add_argument("--device", default=None, help="device of dcffnet trackers")
+    ev.add_argument("--eao-low", type=int, default=100, help="EAO interval start (VOT2018: 100)")
+    ev.add_argument("--eao-high", type=int, default=356, help="EAO interval end (VOT2018: 356)")
+    ev.add_argument("--no-progress", action="store_true")
+    ev.set_defaults(func=_cmd_eval)
 
     models = sub.add_parser("models", help="list architectures and bundled checkpoints")
     models.set_defaults(func=_cmd_models)

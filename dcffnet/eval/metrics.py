@@ -1,0 +1,129 @@
+"""One-pass evaluation (success AUC, precision, normalized precision) and GOT-10k AO / SR.
+
+Conventions (the pysot / got10k / pytracking ones, see docs/evaluation.md):
+
+* IoU of ``(x, y, w, h)`` boxes in continuous coordinates (``x + w``).
+* Success at threshold t: IoU **>** t; 21 thresholds ``0, 0.05, ..., 1``; AUC = their mean.
+* Precision: centre error ``<=`` t pixels, t = 0..50; the reported value is at 20 px.
+* Normalized precision: centre error divided by the ground-truth size per axis, t = 0, 0.01, ... 0.5;
+  reported at 0.2.
+* Frames without a valid ground truth count as failures (IoU -1, error infinite) and stay in the
+  denominator, as pysot and pytracking do. Frame 0 (the initialisation) is included.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["iou", "center_error", "normalized_center_error", "success_curve", "precision_curve",
+           "normalized_precision_curve", "SUCCESS_THRESHOLDS", "PRECISION_THRESHOLDS", "NORM_PRECISION_THRESHOLDS",
+           "ope_scores", "summarize_ope", "got10k_scores"]
+
+SUCCESS_THRESHOLDS = np.linspace(0, 1, 21)
+PRECISION_THRESHOLDS = np.arange(0, 51, dtype=np.float64)
+NORM_PRECISION_THRESHOLDS = np.linspace(0, 0.5, 51)
+
+
+def _as_boxes(boxes: np.ndarray) -> np.ndarray:
+    return np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+
+
+def _valid(gt: np.ndarray) -> np.ndarray:
+    return np.isfinite(gt).all(1) & (gt[:, 2] > 0) & (gt[:, 3] > 0)
+
+
+def iou(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
+    """Per-row IoU of ``(N, 4)`` xywh boxes; -1 where the ground truth is invalid, 0 for invalid predictions."""
+    pred, gt = _as_boxes(pred), _as_boxes(gt)
+    x1 = np.maximum(pred[:, 0], gt[:, 0])
+    y1 = np.maximum(pred[:, 1], gt[:, 1])
+    x2 = np.minimum(pred[:, 0] + pred[:, 2], gt[:, 0] + gt[:, 2])
+    y2 = np.minimum(pred[:, 1] + pred[:, 3], gt[:, 1] + gt[:, 3])
+    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
+    union = pred[:, 2] * pred[:, 3] + gt[:, 2] * gt[:, 3] - inter
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.where(union > 0, inter / union, 0.0)
+    out = np.nan_to_num(out, nan=0.0)
+    out[~_valid(gt)] = -1.0
+    return out
+
+
+def center_error(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
+    """Euclidean distance between box centres in pixels; ``inf`` where the ground truth is invalid."""
+    pred, gt = _as_boxes(pred), _as_boxes(gt)
+    d = np.hypot(pred[:, 0] + pred[:, 2] / 2 - gt[:, 0] - gt[:, 2] / 2, pred[:, 1] + pred[:, 3] / 2 - gt[:, 1] - gt[:, 3] / 2)
+    d = np.nan_to_num(d, nan=np.inf)
+    d[~_valid(gt)] = np.inf
+    return d
+
+
+def normalized_center_error(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
+    """Centre error with each axis divided by the ground-truth width / height; ``inf`` where invalid."""
+    pred, gt = _as_boxes(pred), _as_boxes(gt)
+    valid = _valid(gt)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dx = (pred[:, 0] + pred[:, 2] / 2 - gt[:, 0] - gt[:, 2] / 2) / gt[:, 2]
+        dy = (pred[:, 1] + pred[:, 3] / 2 - gt[:, 1] - gt[:, 3] / 2) / gt[:, 3]
+    d = np.nan_to_num(np.hypot(dx, dy), nan=np.inf)
+    d[~valid] = np.inf
+    return d
+
+
+def success_curve(ious: np.ndarray) -> np.ndarray:
+    """Fraction of frames with IoU > t for each of the 21 thresholds."""
+    ious = np.asarray(ious, dtype=np.float64)
+    return np.array([(ious > t).mean() for t in SUCCESS_THRESHOLDS])
+
+
+def precision_curve(errors: np.ndarray) -> np.ndarray:
+    """Fraction of frames with centre error <= t for t = 0..50 px."""
+    errors = np.asarray(errors, dtype=np.float64)
+    return np.array([(errors <= t).mean() for t in PRECISION_THRESHOLDS])
+
+
+def normalized_precision_curve(errors: np.ndarray) -> np.ndarray:
+    """Fraction of frames with normalized centre error <= t for t = 0, 0.01, ..., 0.5."""
+    errors = np.asarray(errors, dtype=np.float64)
+    return np.array([(errors <= t).mean() for t in NORM_PRECISION_THRESHOLDS])
+
+
+def ope_scores(pred: np.ndarray, gt: np.ndarray) -> dict[str, object]:
+    """One sequence's OPE curves and scores: ``auc``, ``precision`` (20 px), ``norm_precision`` (0.2)."""
+    pred, gt = _as_boxes(pred), _as_boxes(gt)
+    if len(pred) != len(gt):
+        raise ValueError(f"prediction has {len(pred)} boxes, ground truth {len(gt)}")
+    succ = success_curve(iou(pred, gt))
+    prec = precision_curve(center_error(pred, gt))
+    norm = normalized_precision_curve(normalized_center_error(pred, gt))
+    return {"success_curve": succ, "precision_curve": prec, "norm_precision_curve": norm,
+            "auc": float(succ.mean()), "precision": float(prec[20]), "norm_precision": float(norm[20])}
+
+
+def summarize_ope(per_sequence: dict[str, dict[str, object]]) -> dict[str, object]:
+    """Overall OPE scores: curves averaged over sequences (each sequence weighs the same)."""
+    if not per_sequence:
+        raise ValueError("no sequences to summarize")
+    succ = np.mean([s["success_curve"] for s in per_sequence.values()], axis=0)
+    prec = np.mean([s["precision_curve"] for s in per_sequence.values()], axis=0)
+    norm = np.mean([s["norm_precision_curve"] for s in per_sequence.values()], axis=0)
+    return {"success_curve": succ, "precision_curve": prec, "norm_precision_curve": norm,
+            "auc": float(succ.mean()), "precision": float(prec[20]), "norm_precision": float(norm[20])}
+
+
+def got10k_scores(preds: list[np.ndarray], gts: list[np.ndarray],
+                  covers: list[np.ndarray | None] | None = None) -> dict[str, float]:
+    """GOT-10k ``ao``, ``sr50``, ``sr75``: IoUs of all sequences concatenated, the first frame of each
+    sequence excluded, and frames with ``cover == 0`` or no valid ground truth excluded."""
+    values = []
+    covers = covers or [None] * len(preds)
+    for pred, gt, cover in zip(preds, gts, covers):
+        overlaps = iou(pred, gt)[1:]
+        keep = overlaps >= 0
+        if cover is not None:
+            keep &= np.asarray(cover[1:len(overlaps) + 1]) > 0
+        values.append(overlaps[keep])
+    all_ious = np.concatenate(values) if values else np.zeros(0)
+    if not len(all_ious):
+        raise ValueError("no valid frames to score")
+    return {"ao": float(all_ious.mean()), "sr50": float((all_ious > 0.5).mean()),
+            "sr75": float((all_ious > 0.75).mean())}

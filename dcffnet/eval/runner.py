@@ -1,0 +1,208 @@
+"""``dcffnet eval``: run several trackers over a benchmark in one pass and score them.
+
+Tracker specs:
+
+* ``dcffnet`` (bundled default weights) or ``dcffnet:WEIGHTS`` (folder, bundled name or hub id),
+  with optional ``,preset=otb`` and ``,name=LABEL`` (e.g. ``dcffnet:runs/x/checkpoint,preset=otb``);
+* ``opencv:csrt``, ``opencv:kcf``, ``opencv:mil``, ``opencv:nano``, ``opencv:vit`` (``,name=LABEL``).
+
+Output folder: ``results/<tracker>/<sequence>.txt`` (``x,y,w,h`` per frame, 0-based pixels),
+``summary.json``, ``results.md`` and, with matplotlib, ``success.png`` / ``precision.png``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import cv2
+import numpy as np
+
+from .datasets import Sequence
+from .metrics import got10k_scores, ope_scores, summarize_ope
+from .peers import OpenCVTracker, PeerUnavailable
+from .vot import accuracy_robustness, eao_score, run_supervised
+
+__all__ = ["TrackerSpec", "parse_tracker_spec", "run_ope", "run_vot", "write_report"]
+
+
+@dataclass
+class TrackerSpec:
+    """A named tracker factory (each sequence gets a fresh instance)."""
+
+    name: str
+    make: Callable[[], Any]
+
+
+def parse_tracker_spec(spec: str, peer_models: str | Path | None = None, device: str | None = None) -> TrackerSpec:
+    """Turn ``dcffnet[:WEIGHTS][,preset=P][,name=N]`` or ``opencv:KIND[,name=N]`` into a :class:`TrackerSpec`.
+
+    Raises:
+        ValueError: an unknown spec; PeerUnavailable: an OpenCV tracker this build cannot run.
+    """
+    head, *options = spec.split(",")
+    opts = {}
+    for opt in options:
+        if "=" not in opt:
+            raise ValueError(f"tracker option {opt!r} in {spec!r} must be key=value")
+        key, value = opt.split("=", 1)
+        opts[key.strip()] = value.strip()
+    unknown = set(opts) - {"preset", "name"}
+    if unknown:
+        raise ValueError(f"unknown tracker option(s) {sorted(unknown)} in {spec!r} (known: preset, name)")
+    kind, _, arg = head.partition(":")
+    if kind == "dcffnet":
+        from ..hub import load_pretrained
+        from ..tracker import Tracker
+
+        weights = arg or "default"
+        model, info = load_pretrained(weights)
+        preset = opts.get("preset")
+        label = arg
+        if arg and Path(arg).exists():
+            path = Path(arg).resolve()
+            label = path.parent.name if path.name == "checkpoint" else path.name
+        name = opts.get("name") or ("dcffnet" if not arg else f"dcffnet[{label}]")
+        if preset:
+            name = opts.get("name") or f"{name}-{preset}"
+
+        def make_dcffnet() -> Tracker:
+            tracker = Tracker(model=model, hparams=preset or info.get("tracker"), device=device)
+            return tracker
+
+        return TrackerSpec(name, make_dcffnet)
+    if kind == "opencv":
+        if "preset" in opts:
+            raise ValueError(f"preset= applies to dcffnet trackers only, not {spec!r}")
+        OpenCVTracker(arg, peer_models)  # raises PeerUnavailable early
+        return TrackerSpec(opts.get("name") or f"opencv-{arg}", lambda: OpenCVTracker(arg, peer_models))
+    raise ValueError(f"unknown tracker spec {spec!r}: use dcffnet[:WEIGHTS] or opencv:csrt|kcf|mil|nano|vit")
+
+
+def _read(path: Path) -> np.ndarray:
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if image is None:
+        raise ValueError(f"cannot read frame {path}")
+    return image
+
+
+def run_ope(sequences: list[Sequence], trackers: list[TrackerSpec], progress: bool = True
+            ) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, float]]:
+    """One-pass evaluation: every frame is decoded once and given to every tracker in turn.
+
+    Returns:
+        ``(boxes, fps)``: ``boxes[tracker][sequence]`` is ``(N, 4)`` (frame 0 = the ground truth) and
+        ``fps[tracker]`` is frames / seconds spent in ``init`` + ``update``.
+    """
+    from tqdm import tqdm
+
+    boxes: dict[str, dict[str, np.ndarray]] = {t.name: {} for t in trackers}
+    seconds = {t.name: 0.0 for t in trackers}
+    frames = {t.name: 0 for t in trackers}
+    total = sum(len(s) for s in sequences)
+    bar = tqdm(total=total, unit="frame", disable=not progress, file=sys.stderr)
+    for seq in sequences:
+        bar.set_description(seq.name)
+        instances = {t.name: t.make() for t in trackers}
+        out = {t.name: np.zeros((len(seq), 4)) for t in trackers}
+        init_box = seq.init_box
+        for i, path in enumerate(seq.frames):
+            image = _read(path)
+            for name, tracker in instances.items():
+                t0 = time.perf_counter()
+                if i == 0:
+                    tracker.init(image, init_box)
+                    box = init_box
+                else:
+                    box, _ = tracker.update(image)
+                seconds[name] += time.perf_counter() - t0
+                frames[name] += 1
+                out[name][i] = box
+            bar.update(1)
+        for name in instances:
+            boxes[name][seq.name] = out[name]
+    bar.close()
+    return boxes, {name: frames[name] / max(seconds[name], 1e-9) for name in seconds}
+
+
+def run_vot(sequences: list[Sequence], trackers: list[TrackerSpec], skip: int = 5, burnin: int = 10,
+            low: int = 100, high: int = 356, progress: bool = True) -> dict[str, dict[str, float]]:
+    """The VOT2018 reset protocol per tracker: accuracy, robustness, failures, EAO and FPS."""
+    from tqdm import tqdm
+
+    results = {}
+    for spec in trackers:
+        runs = []
+        for seq in tqdm(sequences, desc=spec.name, disable=not progress, file=sys.stderr):
+            runs.append(run_supervised(spec.make, seq, _read, skip=skip))
+        ar = accuracy_robustness(runs, burnin=burnin)
+        seconds = sum(sum(r.times) for r in runs)
+        results[spec.name] = {**ar, "eao": eao_score(runs, low, high),
+                              "fps": sum(len(r.times) for r in runs) / max(seconds, 1e-9)}
+    return results
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, (np.floating, np.integer)):
+        return value.item()
+    return value
+
+
+def write_report(out_dir: str | Path, sequences: list[Sequence], boxes: dict[str, dict[str, np.ndarray]],
+                 fps: dict[str, float], dataset: str = "", extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Score OPE results and write result files, ``summary.json``, ``results.md`` and the plots."""
+    from .plots import plot_curves, plots_available
+
+    out = Path(out_dir)
+    summary: dict[str, Any] = {"dataset": dataset, "sequences": [s.name for s in sequences], "trackers": {}}
+    overall = {}
+    for tracker, per_seq_boxes in boxes.items():
+        folder = out / "results" / tracker
+        folder.mkdir(parents=True, exist_ok=True)
+        per_seq = {}
+        for seq in sequences:
+            pred = per_seq_boxes[seq.name]
+            np.savetxt(folder / f"{seq.name}.txt", pred, fmt="%.2f", delimiter=",")
+            per_seq[seq.name] = ope_scores(pred, seq.gt)
+        total = summarize_ope(per_seq)
+        got = got10k_scores([per_seq_boxes[s.name] for s in sequences], [s.gt for s in sequences],
+                            [s.cover for s in sequences])
+        overall[tracker] = total
+        summary["trackers"][tracker] = {
+            "auc": total["auc"], "precision": total["precision"], "norm_precision": total["norm_precision"],
+            **got, "fps": fps[tracker],
+            "success_curve": total["success_curve"], "precision_curve": total["precision_curve"],
+            "per_sequence": {k: {m: v[m] for m in ("auc", "precision", "norm_precision")} for k, v in per_seq.items()},
+        }
+    if extra:
+        summary.update(extra)
+    (out / "summary.json").write_text(json.dumps(_jsonable(summary), indent=2))
+    lines = [f"# OPE results{': ' + dataset if dataset else ''}", "",
+             f"{len(sequences)} sequences, {sum(len(s) for s in sequences)} frames.", "",
+             "| tracker | success AUC | precision (20 px) | norm. precision (0.2) | FPS |",
+             "|---|---:|---:|---:|---:|"]
+    for tracker, data in sorted(summary["trackers"].items(), key=lambda kv: -kv[1]["auc"]):
+        lines.append(f"| {tracker} | {data['auc']:.3f} | {data['precision']:.3f} | {data['norm_precision']:.3f} "
+                     f"| {data['fps']:.1f} |")
+    lines += ["", "Per sequence (success AUC):", "",
+              "| sequence | " + " | ".join(summary["trackers"]) + " |",
+              "|---|" + "---:|" * len(summary["trackers"])]
+    for seq in sequences:
+        lines.append(f"| {seq.name} | " + " | ".join(f"{summary['trackers'][t]['per_sequence'][seq.name]['auc']:.3f}"
+                                                    for t in summary["trackers"]) + " |")
+    (out / "results.md").write_text("\n".join(lines) + "\n")
+    if plots_available():
+        plot_curves(overall, out, dataset)
+    else:
+        print("plots skipped: matplotlib is not installed (pip install \"dcffnet[eval]\")", file=sys.stderr)
+    return summary
