@@ -1,0 +1,256 @@
+"""Benchmark readers (real layouts written by the test), dcffnet eval end to end, the VOT protocol,
+and agreement with the external got10k and vot toolkits where they are installed."""
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from dcffnet.cli import main
+from dcffnet.eval import load_benchmark, polygon_to_box
+from dcffnet.eval.metrics import ope_scores, summarize_ope
+from dcffnet.eval.vot import FAIL, INIT, SKIP, run_supervised
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+def _frames(folder: Path, n: int, start: int = 1, digits: int = 4, ext: str = ".jpg", moving=True):
+    folder.mkdir(parents=True, exist_ok=True)
+    boxes = []
+    for i in range(n):
+        img = np.full((72, 96, 3), 100, np.uint8)
+        x, y = 20 + (2 * i if moving else 0), 20 + i
+        img[y:y + 16, x:x + 20] = (30, 200, 250)
+        img[y + 4:y + 8, x + 4:x + 12] = (250, 20, 20)
+        cv2.imwrite(str(folder / f"{start + i:0{digits}d}{ext}"), img)
+        boxes.append([x, y, 20, 16])
+    return np.array(boxes, dtype=float)
+
+
+def _write(path: Path, rows, sep=","):
+    path.write_text("\n".join(sep.join(f"{v:g}" for v in r) for r in rows) + "\n")
+
+
+def test_otb_reader_one_based_ranges_and_two_targets(tmp_path):
+    boxes = _frames(tmp_path / "Basket" / "img", 4)
+    _write(tmp_path / "Basket" / "groundtruth_rect.txt", boxes + [1, 1, 0, 0], sep="\t")
+    _frames(tmp_path / "David" / "img", 5, start=298)
+    _write(tmp_path / "David" / "groundtruth_rect.txt", [[11, 11, 5, 5]] * 3)
+    _frames(tmp_path / "Jogging" / "img", 3)
+    _write(tmp_path / "Jogging" / "groundtruth_rect.1.txt", [[1, 1, 4, 4]] * 3)
+    _write(tmp_path / "Jogging" / "groundtruth_rect.2.txt", [[6, 6, 4, 4]] * 3)
+    seqs = {s.name: s for s in load_benchmark(tmp_path, "otb")}
+    assert set(seqs) == {"Basket", "David", "Jogging-1", "Jogging-2"}
+    np.testing.assert_allclose(seqs["Basket"].gt, boxes)  # 1-based -> 0-based
+    assert [f.name for f in seqs["David"].frames] == ["0300.jpg", "0301.jpg", "0302.jpg"]
+    assert seqs["Jogging-2"].gt[0].tolist() == [5, 5, 4, 4]
+
+
+def test_vot_reader_polygons(tmp_path):
+    _frames(tmp_path / "ball" / "color", 2, digits=8)
+    _write(tmp_path / "ball" / "groundtruth.txt", [[5, 0, 10, 5, 5, 10, 0, 5], [0, 0, 10, 0, 10, 10, 0, 10]])
+    (tmp_path / "list.txt").write_text("ball\n")
+    seq = load_benchmark(tmp_path, "vot")[0]
+    # the diamond has half the area of its bounding box: side scaled by sqrt(0.5), same centre
+    s = np.sqrt(0.5) * 10
+    np.testing.assert_allclose(seq.gt[0], [5 - s / 2, 5 - s / 2, s, s])
+    np.testing.assert_allclose(seq.gt[1], [0, 0, 10, 10])
+    assert seq.polygons.shape == (2, 8)
+    np.testing.assert_allclose(polygon_to_box(np.array([1, 2, 3, 4.0])), [1, 2, 3, 4])
+
+
+def test_lasot_got10k_uav_and_folder_readers(tmp_path):
+    seq = tmp_path / "lasot" / "cat" / "cat-1"
+    _frames(seq / "img", 3, digits=8)
+    _write(seq / "groundtruth.txt", [[2, 2, 5, 5]] * 3)
+    (seq / "full_occlusion.txt").write_text("0,1,0")
+    (seq / "out_of_view.txt").write_text("0,0,0")
+    lasot = load_benchmark(tmp_path / "lasot", "lasot")[0]
+    assert lasot.gt[0].tolist() == [1, 1, 5, 5] and np.isnan(lasot.gt[1]).all()
+
+    got = tmp_path / "got" / "GOT-10k_Val_000001"
+    _frames(got, 3, digits=8)
+    _write(got / "groundtruth.txt", [[2, 2, 5, 5]] * 3)
+    (got / "absence.label").write_text("0\n0\n1\n")
+    (got / "cover.label").write_text("8\n0\n0\n")
+    (tmp_path / "got" / "list.txt").write_text("GOT-10k_Val_000001\n")
+    g = load_benchmark(tmp_path / "got", "got10k")[0]
+    assert g.gt[0].tolist() == [2, 2, 5, 5] and np.isnan(g.gt[2]).all() and g.cover.tolist() == [8, 0, 0]
+
+    _frames(tmp_path / "uav" / "data_seq" / "UAV123" / "car1", 2, digits=6)
+    (tmp_path / "uav" / "anno" / "UAV123").mkdir(parents=True)
+    (tmp_path / "uav" / "anno" / "UAV123" / "car1.txt").write_text("3,3,4,4\nNaN,NaN,NaN,NaN\n")
+    u = load_benchmark(tmp_path / "uav", "uav")[0]
+    assert u.gt[0].tolist() == [2, 2, 4, 4] and np.isnan(u.gt[1]).all()
+
+    for name, convention, first in (("a", "x,y,w,h; 1-based", 1.0), ("b", "x,y,w,h; 0-based pixels", 2.0)):
+        _frames(tmp_path / "folder" / name / "img", 2, digits=8)
+        _write(tmp_path / "folder" / name / "groundtruth.txt", [[2, 2, 5, 5]] * 2)
+        (tmp_path / "folder" / name / "meta.json").write_text(json.dumps({"box_convention": convention}))
+    f = {s.name: s for s in load_benchmark(tmp_path / "folder", "folder")}
+    assert f["a"].gt[0, 0] == 1.0 and f["b"].gt[0, 0] == 2.0
+    with pytest.raises(ValueError, match="format"):
+        load_benchmark(tmp_path / "folder", "mot")
+
+
+@pytest.fixture
+def bench(tmp_path):
+    """Three synthetic folder-format sequences with PNG frames (lossless, so every decoder agrees)."""
+    root = tmp_path / "bench"
+    for k, n in enumerate((12, 9, 10)):
+        boxes = _frames(root / f"seq{k}" / "img", n, digits=8, ext=".png", moving=k != 1)
+        _write(root / f"seq{k}" / "groundtruth.txt", boxes)
+    return root
+
+
+def test_dcffnet_eval_end_to_end(bench, tmp_path, checkpoint_dir, capsys):
+    out = tmp_path / "out"
+    code = main(["eval", "--dataset", str(bench), "--tracker", f"dcffnet:{checkpoint_dir},name=mine",
+                 "--tracker", "opencv:mil", "--tracker", "opencv:csrt", "--out", str(out), "--no-progress"])
+    assert code == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert set(summary["trackers"]) >= {"mine", "opencv-mil"}
+    for tracker in ("mine", "opencv-mil"):
+        files = sorted((out / "results" / tracker).glob("*.txt"))
+        assert [f.stem for f in files] == ["seq0", "seq1", "seq2"]
+        assert len(np.loadtxt(files[0], delimiter=",")) == 12
+        assert summary["trackers"][tracker]["fps"] > 0
+    # the summary equals the metrics recomputed from the result files
+    seqs = load_benchmark(bench, "folder")
+    per_seq = {s.name: ope_scores(np.loadtxt(out / "results" / "mine" / f"{s.name}.txt", delimiter=","), s.gt)
+               for s in seqs}
+    assert summary["trackers"]["mine"]["auc"] == pytest.approx(summarize_ope(per_seq)["auc"])
+    md = (out / "results.md").read_text()
+    assert "| mine |" in md and "success AUC" in md
+    assert (out / "success.png").stat().st_size > 1000 and (out / "precision.png").stat().st_size > 1000
+    err = capsys.readouterr().err
+    if not hasattr(cv2, "TrackerCSRT_create") and not hasattr(cv2, "TrackerCSRT"):
+        assert "skipping opencv:csrt" in err and "contrib" in err
+
+
+def test_eval_rejects_bad_specs(bench, tmp_path):
+    assert main(["eval", "--dataset", str(bench), "--tracker", "siamrpn", "--out", str(tmp_path / "o")]) == 2
+    assert main(["eval", "--dataset", str(bench), "--tracker", "opencv:mil", "--tracker", "opencv:mil",
+                 "--out", str(tmp_path / "o")]) == 2
+
+
+class _ScriptedTracker:
+    """Returns the ground truth except on frames listed in ``lose``, where it reports a far-away box."""
+
+    def __init__(self, gt, lose):
+        self.gt, self.lose, self.i = gt, set(lose), 0
+
+    def init(self, frame, box):
+        self.i = int(np.flatnonzero((self.gt == np.asarray(box)).all(1))[0])
+
+    def update(self, frame):
+        self.i += 1
+        box = self.gt[self.i] if self.i not in self.lose else np.array([500, 500, 5, 5.0])
+        return box, 1.0
+
+
+def test_supervised_protocol_resets_five_frames_later(bench):
+    seq = load_benchmark(bench, "folder")[0]  # 12 frames
+    run = run_supervised(lambda: _ScriptedTracker(seq.gt, lose={3}), seq, lambda p: cv2.imread(str(p)))
+    kinds = [e if isinstance(e, str) else "box" for e in run.entries]
+    assert kinds == [INIT, "box", "box", FAIL, SKIP, SKIP, SKIP, SKIP, INIT, "box", "box", "box"]
+    assert np.nanmin(run.overlaps) == pytest.approx(1.0)
+
+
+def test_vot_protocol_from_the_cli(bench, tmp_path, checkpoint_dir):
+    out = tmp_path / "vot"
+    assert main(["eval", "--dataset", str(bench), "--protocol", "vot", "--tracker", f"dcffnet:{checkpoint_dir}",
+                 "--out", str(out), "--no-progress", "--eao-low", "2", "--eao-high", "8"]) == 0
+    results = json.loads((out / "vot_summary.json").read_text())
+    (name, r), = results.items()
+    assert 0 <= r["accuracy"] <= 1 and r["failures"] >= 0 and 0 <= r["eao"] <= 1
+
+
+# ------------------------------------------------------------------------------------ external toolkits
+@pytest.mark.skipif(importlib.util.find_spec("got10k") is None, reason="got10k toolkit not installed")
+def test_got10k_otb_experiment_agrees_with_dcffnet_eval(bench, tmp_path, checkpoint_dir):
+    from got10k.experiments import ExperimentOTB
+
+    from dcffnet.integrations.got10k import GOT10kTracker
+
+    seqs = load_benchmark(bench, "folder")
+
+    class LocalDataset:
+        seq_names = [s.name for s in seqs]
+
+        def __len__(self):
+            return len(seqs)
+
+        def __getitem__(self, i):
+            if i >= len(seqs):
+                raise IndexError(i)
+            return [str(f) for f in seqs[i].frames], seqs[i].gt
+
+    class LocalOTB(ExperimentOTB):
+        def __init__(self, result_dir, report_dir):
+            self.dataset = LocalDataset()
+            self.result_dir = os.path.join(result_dir, "local")
+            self.report_dir = os.path.join(report_dir, "local")
+            self.nbins_iou = 21
+            self.nbins_ce = 51
+
+    experiment = LocalOTB(str(tmp_path / "g_results"), str(tmp_path / "g_reports"))
+    experiment.run(GOT10kTracker(str(checkpoint_dir), name="dcffnet"), visualize=False)
+    report = experiment.report(["dcffnet"])["dcffnet"]["overall"]
+
+    # 1) our metrics on got10k's own result files
+    per_seq = {}
+    for s in seqs:
+        pred = np.loadtxt(tmp_path / "g_results" / "local" / "dcffnet" / f"{s.name}.txt", delimiter=",")
+        per_seq[s.name] = ope_scores(pred, s.gt)
+    ours = summarize_ope(per_seq)
+    assert ours["auc"] == pytest.approx(report["success_score"], abs=1e-6)
+    assert ours["precision"] == pytest.approx(report["precision_score"], abs=1e-6)
+
+    # 2) dcffnet eval with the same tracker on the same sequences
+    out = tmp_path / "ours"
+    assert main(["eval", "--dataset", str(bench), "--tracker", f"dcffnet:{checkpoint_dir},name=dcffnet",
+                 "--out", str(out), "--no-progress"]) == 0
+    summary = json.loads((out / "summary.json").read_text())["trackers"]["dcffnet"]
+    assert summary["auc"] == pytest.approx(report["success_score"], abs=1e-6)
+    assert summary["precision"] == pytest.approx(report["precision_score"], abs=1e-6)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("vot") is None or importlib.util.find_spec("trax") is None
+                    or shutil.which("vot") is None, reason="vot-toolkit / vot-trax not installed")
+def test_vot_toolkit_runs_dcffnet_over_trax(tmp_path, checkpoint_dir):
+    ws = tmp_path / "ws"
+    seqdir = ws / "sequences"
+    for k in range(2):
+        boxes = _frames(seqdir / f"s{k}" / "color", 14, digits=8)
+        _write(seqdir / f"s{k}" / "groundtruth.txt", boxes)
+        (seqdir / f"s{k}" / "sequence").write_text("channels.color=color/%08d.jpg\nformat=default\n"
+                                                   "fps=30\nname=s{}\n".format(k))
+    (seqdir / "list.txt").write_text("s0\ns1\n")
+    (ws / "stack.yaml").write_text(
+        "title: tiny\nexperiments:\n  baseline:\n    type: supervised\n    repetitions: 1\n"
+        "    skip_initialize: 5\n    analyses:\n      - type: supervised_average_ar\n        sensitivity: 30\n"
+        "      - type: supervised_eao_score\n        low: 2\n        high: 10\n")
+    (ws / "config.yaml").write_text("registry:\n- ./trackers.ini\nstack: ./stack.yaml\n")
+    (ws / "trackers.ini").write_text(
+        "[dcffnet]\nlabel = dcffnet\nprotocol = traxpython\n"
+        f"command = from dcffnet.integrations.trax_server import serve; serve(r'{checkpoint_dir}')\n"
+        f"paths = {Path(__file__).resolve().parents[1]}\n")
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    result = subprocess.run(["vot", "evaluate", "--workspace", str(ws), "dcffnet"], capture_output=True, text=True,
+                            env=env, timeout=600, cwd=ws)
+    log = result.stdout + result.stderr
+    assert "Evaluation concluded successfuly" in log, log[-3000:]
+    for seq in ("s0", "s1"):
+        assert list((ws / "results" / "dcffnet" / "baseline" / seq).glob(f"{seq}_001*")), log[-2000:]
+    analysis = subprocess.run(["vot", "analysis", "--workspace", str(ws), "dcffnet", "--format", "json"],
+                              capture_output=True, text=True, env=env, timeout=600, cwd=ws)
+    assert analysis.returncode == 0, analysis.stdout + analysis.stderr
+    assert list((ws / "analysis").rglob("*.json")), analysis.stdout + analysis.stderr
