@@ -6,6 +6,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from .fields import reject_unknown_keys
+
 __all__ = ["TrackerHParams", "PRESETS", "get_preset", "resolve_hparams"]
 
 
@@ -44,10 +46,7 @@ class TrackerHParams:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "TrackerHParams":
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"unknown tracker hyper-parameter(s) {unknown}; known: {sorted(known)}")
+        reject_unknown_keys(cls, data, "tracker hyper-parameter(s)")
         return cls(**data)
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..train.datasets.base import list_images, read_box_file, read_flags
+from ..train.datasets.base import list_images, read_box_file, read_flags, sequence_names
 
 __all__ = ["Sequence", "FORMATS", "load_benchmark", "polygon_to_box", "read_otb", "read_vot", "read_lasot",
            "read_got10k", "read_uav123", "read_folder"]
@@ -110,9 +110,7 @@ def read_vot(root: str | Path) -> list[Sequence]:
     frames in ``<seq>/color/`` or beside the file. Polygons are kept for overlaps; ``gt`` holds the
     area-preserving axis-aligned boxes."""
     root = Path(root)
-    listed = root / "list.txt"
-    names = listed.read_text().split() if listed.is_file() else sorted(
-        p.name for p in root.iterdir() if (p / "groundtruth.txt").is_file())
+    names = sequence_names(root)
     seqs = []
     for name in names:
         folder = root / name
@@ -152,9 +150,7 @@ def read_got10k(root: str | Path) -> list[Sequence]:
     """GOT-10k val (or train) split folder: ``list.txt``, ``<seq>/*.jpg``, ``groundtruth.txt``
     (0-based), ``absence.label``, ``cover.label`` (kept in ``Sequence.cover`` for AO/SR)."""
     root = Path(root)
-    listed = root / "list.txt"
-    names = listed.read_text().split() if listed.is_file() else sorted(
-        p.name for p in root.iterdir() if (p / "groundtruth.txt").is_file())
+    names = sequence_names(root)
     seqs = []
     for name in names:
         folder = root / name

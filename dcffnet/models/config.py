@@ -6,6 +6,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..fields import reject_unknown_keys
+
 __all__ = ["ModelConfig", "CF_CHOICES", "HEAD_CHOICES"]
 
 CF_CHOICES = ("none", "first", "second", "double")
@@ -101,8 +103,5 @@ class ModelConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "ModelConfig":
         """Inverse of :meth:`to_dict`; unknown keys raise ``ValueError`` naming them."""
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"unknown model argument(s) {unknown}; known: {sorted(known)}")
+        reject_unknown_keys(cls, data, "model argument(s)")
         return cls(**data)

@@ -10,6 +10,8 @@ from typing import Any, get_args, get_origin, get_type_hints
 
 import yaml
 
+from ..fields import reject_unknown_keys
+
 __all__ = ["DatasetSpec", "DataConfig", "AugmentConfig", "OptimConfig", "LossConfig", "TrainConfig",
            "load_recipe", "apply_overrides", "recipe_path", "list_recipes", "RECIPES_DIR"]
 
@@ -171,10 +173,7 @@ def _build(cls: type, data: Any, where: str) -> Any:
     if not isinstance(data, dict):
         raise ValueError(f"{where or 'recipe'} must be a mapping, got {type(data).__name__}")
     hints = get_type_hints(cls)
-    names = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - names)
-    if unknown:
-        raise ValueError(f"unknown key(s) {unknown} in {where or 'recipe'}; known: {sorted(names)}")
+    reject_unknown_keys(cls, data, f"key(s) in {where or 'recipe'}:")
     kwargs = {}
     for key, value in data.items():
         hint = hints[key]

@@ -9,7 +9,7 @@ from typing import Iterable
 
 import numpy as np
 
-__all__ = ["Track", "read_box_file", "list_images", "IMAGE_SUFFIXES"]
+__all__ = ["Track", "read_box_file", "read_flags", "list_images", "sequence_names", "keep_names", "IMAGE_SUFFIXES"]
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".JPEG", ".JPG", ".PNG")
 
@@ -73,6 +73,14 @@ def read_flags(path: Path) -> np.ndarray | None:
 def list_images(folder: Path) -> list[Path]:
     """Image files of ``folder``, sorted by name."""
     return sorted(p for p in folder.iterdir() if p.suffix in IMAGE_SUFFIXES)
+
+
+def sequence_names(root: Path, marker: str = "groundtruth.txt") -> list[str]:
+    """Sequence folder names of ``root``: from ``list.txt`` when present, else every folder holding ``marker``."""
+    listed = root / "list.txt"
+    if listed.is_file():
+        return listed.read_text().split()
+    return sorted(p.name for p in root.iterdir() if (p / marker).is_file())
 
 
 def keep_names(names: Iterable[str], split_file: str | Path | None) -> set[str] | None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import Track, keep_names, list_images, read_box_file, read_flags
+from .base import Track, keep_names, list_images, read_box_file, read_flags, sequence_names
 
 __all__ = ["read_folder", "read_got10k", "read_lasot", "read_uav123", "read_imagenet_vid"]
 
@@ -62,9 +62,7 @@ def read_got10k(root: str | Path, split_file: str | Path | None = None) -> list[
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f"GOT-10k root not found: {root}")
-    listed = root / "list.txt"
-    names = (listed.read_text().split() if listed.is_file()
-             else sorted(p.name for p in root.iterdir() if (p / "groundtruth.txt").is_file()))
+    names = sequence_names(root)
     keep = keep_names(names, split_file)
     tracks = []
     for name in names:
