@@ -18,6 +18,7 @@ from torch import nn
 from .frames import COLOR_ORDERS, to_bgr
 from .geometry import clip_box, context_size, crop_and_resize, hanning_window, validate_box, xywh_to_cxcywh
 from .hparams import TrackerHParams, resolve_hparams
+from .models.fuse import fuse_batchnorm
 
 __all__ = ["TrackResult", "Tracker", "resolve_device", "decode_response"]
 
@@ -106,6 +107,7 @@ class Tracker:
         color: channel order of numpy frames, ``"bgr"`` (OpenCV, default) or ``"rgb"``.
         revision: hub revision (branch, tag or commit) when ``weights`` is a repo id.
         cache_dir: hub cache folder (default: huggingface_hub's).
+        fuse: fold BatchNorm into the convolutions of a private inference copy (same results, faster).
 
     Boxes are ``(x, y, w, h)`` floats in 0-based continuous frame pixels.
     """
@@ -113,7 +115,8 @@ class Tracker:
     def __init__(self, weights: "str | os.PathLike[str] | None" = "default", *, model: nn.Module | None = None,
                  hparams: "TrackerHParams | str | dict[str, Any] | None" = None,
                  device: "str | torch.device | None" = None, color: str = "bgr",
-                 revision: str | None = None, cache_dir: "str | os.PathLike[str] | None" = None) -> None:
+                 revision: str | None = None, cache_dir: "str | os.PathLike[str] | None" = None,
+                 fuse: bool = True) -> None:
         if color not in COLOR_ORDERS:
             raise ValueError(f"color must be one of {COLOR_ORDERS}, got {color!r}")
         self.device = resolve_device(device)
@@ -131,6 +134,7 @@ class Tracker:
         elif not all(hasattr(model, attr) for attr in ("geometry", "template", "track")):
             raise TypeError("model must provide .geometry, .template(z) and .track(x, template) (e.g. a DCFFNet)")
         self.model = model.to(self.device).eval()
+        self._net = fuse_batchnorm(self.model) if fuse else self.model
         self.hparams = resolve_hparams(hparams, checkpoint_hparams)
         geometry = self.model.geometry
         self._geometry = geometry
@@ -181,7 +185,7 @@ class Tracker:
         self._pad_value = tuple(cv2.mean(image)[:3])
         s_z = context_size(state[2], state[3], self.hparams.context)
         crop = crop_and_resize(image, state[:2], s_z, self._geometry.template_size, self._pad_value)
-        self._template = self.model.template(self._to_tensor(crop))
+        self._template = self._net.template(self._to_tensor(crop))
         self._state = state
 
     @torch.inference_mode()
@@ -201,7 +205,7 @@ class Tracker:
         scale = geometry.template_size / s_z  # crop pixels per frame pixel
         s_x = s_z * geometry.search_size / geometry.template_size
         crop = crop_and_resize(image, (cx, cy), s_x, geometry.search_size, self._pad_value)
-        output = self.model.track(self._to_tensor(crop), self._template)
+        output = self._net.track(self._to_tensor(crop), self._template)
         (dx, dy, pw, ph), score, lr = decode_response(output, self._cell_offsets, self._window,
                                                       (w * scale, h * scale), self.hparams)
         cx += dx / scale

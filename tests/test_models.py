@@ -172,3 +172,20 @@ def test_small_input_sizes_are_configurable():
     with torch.no_grad():
         out = model(z, x)
     assert out["cls"].shape[-1] == model.geometry.size
+
+
+def test_batchnorm_folding_keeps_outputs():
+    from dcffnet.models.fuse import fuse_batchnorm
+
+    model = create("dcffnet_tiny").train()
+    z, x = _crops(batch=2)
+    model(z, x)  # move the BN running statistics away from their initial values
+    model.eval()
+    fused = fuse_batchnorm(model)
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in fused.stem.modules())
+    assert sum(isinstance(m, nn.BatchNorm2d) for m in fused.modules()) == 2  # the two CF responses
+    with torch.no_grad():
+        a, b = model(z, x), fused(z, x)
+    torch.testing.assert_close(a["cls"], b["cls"], rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(a["reg"], b["reg"], rtol=1e-4, atol=1e-3)
+    assert any(isinstance(m, nn.BatchNorm2d) for m in model.stem.modules())  # the original is untouched
