@@ -1,4 +1,4 @@
-"""Command line: ``dcffnet track``, ``dcffnet eval``, ``dcffnet train``, ``dcffnet models``."""
+"""Command line: ``dcffnet track``, ``dcffnet eval``, ``dcffnet tune``, ``dcffnet train``, ``dcffnet models``."""
 
 from __future__ import annotations
 
@@ -141,6 +141,32 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_tune(args: argparse.Namespace) -> int:
+    import json as _json
+
+    from .eval import load_benchmark
+    from .eval.tune import DEFAULT_GRID, grid_search, parse_grid
+    from .hub import load_pretrained, save_pretrained
+
+    model, info = load_pretrained(args.weights)
+    sequences = load_benchmark(args.dataset, args.format)
+    grid = {**DEFAULT_GRID, **parse_grid(args.grid)}
+    results = grid_search(model, sequences, grid, device=args.device, progress=not args.no_progress)
+    best = results[0]
+    for r in results[: args.top]:
+        print(f"AUC {r['auc']:.4f}  precision {r['precision']:.4f}  {r['hparams'].to_dict()}")
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(_json.dumps([{**r, "hparams": r["hparams"].to_dict()} for r in results], indent=2))
+    if args.save_to:
+        metrics = dict(info.get("metrics") or {})
+        metrics["tuning"] = {"dataset": str(args.dataset), "sequences": len(sequences), "auc": best["auc"],
+                             "grid": grid}
+        save_pretrained(model, args.save_to, tracker=best["hparams"], training=info.get("training"), metrics=metrics)
+        print(f"wrote {args.save_to} with the best hyper-parameters as its defaults")
+    return 0
+
+
 def _cmd_models(args: argparse.Namespace) -> int:
     from .hub import bundled_checkpoints
     from .models import list_models
@@ -211,6 +237,19 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--eao-high", type=int, default=356, help="EAO interval end (VOT2018: 356)")
     ev.add_argument("--no-progress", action="store_true")
     ev.set_defaults(func=_cmd_eval)
+
+    tune = sub.add_parser("tune", help="grid-search tracking hyper-parameters on held-out training videos")
+    tune.add_argument("--weights", required=True, help="checkpoint folder, bundled name or hub id")
+    tune.add_argument("--dataset", required=True, help="sequences to tune on (never your evaluation set)")
+    tune.add_argument("--format", default="folder", choices=["otb", "vot", "lasot", "got10k", "uav", "folder"])
+    tune.add_argument("--grid", nargs="*", default=[], metavar="FIELD=V1,V2",
+                      help="values to try, e.g. lr=0.2,0.4 (default grid: penalty_k, window_influence, lr)")
+    tune.add_argument("--out", default=None, help="write every result as JSON here")
+    tune.add_argument("--save-to", default=None, help="write a copy of the checkpoint with the best values as defaults")
+    tune.add_argument("--top", type=int, default=5, help="print this many best settings")
+    tune.add_argument("--device", default=None)
+    tune.add_argument("--no-progress", action="store_true")
+    tune.set_defaults(func=_cmd_tune)
 
     models = sub.add_parser("models", help="list architectures and bundled checkpoints")
     models.set_defaults(func=_cmd_models)

@@ -254,3 +254,22 @@ def test_vot_toolkit_runs_dcffnet_over_trax(tmp_path, checkpoint_dir):
                               capture_output=True, text=True, env=env, timeout=600, cwd=ws)
     assert analysis.returncode == 0, analysis.stdout + analysis.stderr
     assert list((ws / "analysis").rglob("*.json")), analysis.stdout + analysis.stderr
+
+
+def test_tune_grid_search_and_save(bench, tmp_path, checkpoint_dir, capsys):
+    from dcffnet.eval.tune import parse_grid
+
+    assert parse_grid(["lr=0.1,0.2"]) == {"lr": [0.1, 0.2]}
+    with pytest.raises(ValueError, match="FIELD"):
+        parse_grid(["speed=3"])
+    out = tmp_path / "tuned"
+    assert main(["tune", "--weights", str(checkpoint_dir), "--dataset", str(bench), "--grid", "lr=0.0,0.5",
+                 "penalty_k=0.1", "window_influence=0.0,0.4", "--out", str(tmp_path / "t.json"),
+                 "--save-to", str(out), "--no-progress"]) == 0
+    results = json.loads((tmp_path / "t.json").read_text())
+    assert len(results) == 4 and results[0]["auc"] >= results[-1]["auc"]
+    import dcffnet
+
+    tracker = dcffnet.Tracker.from_pretrained(out)
+    assert tracker.hparams.to_dict() == results[0]["hparams"]
+    assert tracker.checkpoint_info["metrics"]["tuning"]["sequences"] == 3
