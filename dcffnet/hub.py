@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,7 @@ CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
 FORMAT_VERSION = 1
 BUNDLED_DIR = Path(__file__).parent / "weights"
+_REPO_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*")
 
 
 def sha256_file(path: "str | os.PathLike[str]") -> str:
@@ -290,7 +292,7 @@ def load_pretrained(name_or_path: "str | os.PathLike[str]", revision: str | None
         )
     else:
         repo_id, revision = _split_revision(name, revision)
-        if repo_id.count("/") != 1 or path.suffix or repo_id.startswith((".", "/", "~")):
+        if not _REPO_ID.fullmatch(repo_id) or repo_id.startswith((".", "~")):
             raise WeightsNotFoundError(
                 f"{name!r} is not a checkpoint folder, not a bundled name "
                 f"(available: {sorted(bundled) or 'none'}) and not a hub repo id of the form 'org/name'"

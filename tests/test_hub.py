@@ -106,6 +106,12 @@ def test_bad_config_json(checkpoint_dir):
         load_pretrained(checkpoint_dir)
 
 
+def test_repo_ids_with_dots_reach_the_hub(local_hub, tmp_path, tiny_model):
+    push_to_hub(tiny_model, "org/tiny.v1.5")
+    model, _ = load_pretrained("org/tiny.v1.5", cache_dir=tmp_path / "c")
+    torch.testing.assert_close(_outputs(model)["cls"], _outputs(tiny_model)["cls"])
+
+
 def test_unknown_name_and_missing_default():
     with pytest.raises(WeightsNotFoundError, match="not a checkpoint folder"):
         load_pretrained("no-such-checkpoint")
