@@ -159,3 +159,34 @@ def test_ddp_with_two_cpu_processes(tmp_path):
     epoch = _epochs(tmp_path / "ddp")[0]
     assert epoch["steps"] == 2  # 16 samples / 2 processes / batch 4
     dcffnet.load_pretrained(tmp_path / "ddp" / "checkpoint")
+
+
+def test_distill_loss_is_zero_for_matching_directions():
+    from torch import nn
+
+    from dcffnet.train.distill import distill_loss
+
+    teacher = torch.randn(2, 4, 3, 3)
+    adapter = nn.Conv2d(4, 4, 1, bias=False)
+    with torch.no_grad():
+        adapter.weight.copy_(torch.eye(4).view(4, 4, 1, 1) * 3.0)  # same direction, other scale
+    student = torch.nn.functional.interpolate(teacher, size=(6, 6), mode="nearest")
+    assert float(distill_loss(student, teacher, adapter)) == pytest.approx(0.0, abs=1e-6)
+    assert float(distill_loss(-student, teacher, adapter)) == pytest.approx(4.0, abs=1e-5)
+
+
+TEACHER = Path(__file__).resolve().parents[1].parent / "shared" / "peers" / "models" / "nanotrack_backbone_sim.onnx"
+
+
+@pytest.mark.skipif(not TEACHER.is_file(), reason="NanoTrack backbone (../shared/peers) not present")
+def test_stage1_with_distillation_from_the_nanotrack_backbone(tmp_path):
+    recipe = _recipe(tmp_path, epochs=2, distill={"teacher": str(TEACHER), "weight": 0.5})
+    config = load_recipe(recipe)
+    train(config, tmp_path / "run", progress=False)
+    steps = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()
+             if '"event": "step"' in line]
+    assert all(0.0 <= s["distill"] <= 4.0 for s in steps)
+    state = torch.load(tmp_path / "run" / "train_state.pt", weights_only=False)
+    assert state["adapter"]["weight"].shape[0] == 48
+    model, _ = dcffnet.load_pretrained(tmp_path / "run" / "checkpoint")  # the adapter is not in the checkpoint
+    assert not any("adapter" in k for k in model.state_dict())

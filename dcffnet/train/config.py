@@ -12,7 +12,7 @@ import yaml
 
 from ..fields import reject_unknown_keys
 
-__all__ = ["DatasetSpec", "DataConfig", "AugmentConfig", "OptimConfig", "LossConfig", "TrainConfig",
+__all__ = ["DatasetSpec", "DataConfig", "AugmentConfig", "OptimConfig", "LossConfig", "DistillConfig", "TrainConfig",
            "load_recipe", "apply_overrides", "recipe_path", "list_recipes", "RECIPES_DIR"]
 
 RECIPES_DIR = Path(__file__).parent / "recipes"
@@ -119,6 +119,20 @@ class LossConfig:
 
 
 @dataclass
+class DistillConfig:
+    """Optional feature distillation (see :mod:`dcffnet.train.distill`).
+
+    Attributes:
+        teacher: ONNX backbone run with ``cv2.dnn`` on the search crops (BGR 0-255), e.g.
+            ``../shared/peers/models/nanotrack_backbone_sim.onnx``; empty = off.
+        weight: weight of the distillation term in the loss.
+    """
+
+    teacher: str = ""
+    weight: float = 1.0
+
+
+@dataclass
 class TrainConfig:
     """One training stage.
 
@@ -148,6 +162,7 @@ class TrainConfig:
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     loss: LossConfig = field(default_factory=LossConfig)
+    distill: DistillConfig = field(default_factory=DistillConfig)
     description: str = ""
 
     def __post_init__(self) -> None:

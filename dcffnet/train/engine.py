@@ -30,6 +30,7 @@ from ..hub import load_pretrained, save_pretrained
 from ..models import DCFFNet, create
 from ..models.config import ModelConfig
 from .config import TrainConfig
+from .distill import FeatureCapture, OnnxTeacher, distill_loss
 from .losses import balanced_logistic_loss, car_loss
 from .sampling import PairDataset, load_mixture
 from .targets import car_targets, siamfc_labels
@@ -135,6 +136,8 @@ class Trainer:
         if self.device.type == "cuda":
             torch.cuda.set_device(self.device)
         self.use_amp = bool(config.amp and self.device.type == "cuda")
+        self.adapter: torch.nn.Module | None = None
+        self.capture: FeatureCapture | None = None
 
     @property
     def is_main(self) -> bool:
@@ -147,6 +150,13 @@ class Trainer:
                 fh.flush()
 
     def _loss(self, model: torch.nn.Module, batch: dict[str, torch.Tensor], geometry) -> dict[str, torch.Tensor]:
+        losses = self._task_loss(model, batch, geometry)
+        if self.adapter is not None and "teacher" in batch and self.capture.output is not None:
+            term = distill_loss(self.capture.output.float(), batch["teacher"].to(self.device), self.adapter)
+            losses = {**losses, "distill": term, "loss": losses["loss"] + self.config.distill.weight * term}
+        return losses
+
+    def _task_loss(self, model: torch.nn.Module, batch: dict[str, torch.Tensor], geometry) -> dict[str, torch.Tensor]:
         z = batch["template"].to(self.device, non_blocking=True).float()
         x = batch["search"].to(self.device, non_blocking=True).float()
         boxes = batch["box"].to(self.device)
@@ -180,6 +190,16 @@ class Trainer:
         if config.stage == 2:
             names = freeze_for_stage2(model, config.trainable)
             trainable = [p for n, p in model.named_parameters() if n in set(names)]
+        teacher = None
+        if config.distill.teacher:
+            teacher = OnnxTeacher(config.distill.teacher)
+            probe = teacher(np.zeros((model.config.search_size, model.config.search_size, 3), np.uint8))
+            self.adapter = torch.nn.Conv2d(model.config.block3_planes * 4, probe.shape[0], 1).to(self.device)
+            self.capture = FeatureCapture(model.neck.conv4)
+            trainable = trainable + list(self.adapter.parameters())
+            if self.distributed:
+                self.adapter = DistributedDataParallel(
+                    self.adapter, device_ids=[self.device.index] if self.device.type == "cuda" else None)
         optimizer = torch.optim.SGD(trainable, lr=config.optim.lr, momentum=config.optim.momentum,
                                     weight_decay=config.optim.weight_decay)
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda e: _lr_factor(config, e))
@@ -191,6 +211,8 @@ class Trainer:
             optimizer.load_state_dict(state["optimizer"])
             scheduler.load_state_dict(state["scheduler"])
             scaler.load_state_dict(state["scaler"])
+            if self.adapter is not None:
+                getattr(self.adapter, "module", self.adapter).load_state_dict(state["adapter"])
             _set_rng_state(state["rng"])
             start_epoch = state["epoch"] + 1
         geometry = model.geometry
@@ -200,7 +222,8 @@ class Trainer:
 
         mixture, excluded = load_mixture(config.data)
         train_set = PairDataset([(s, tr) for s, tr, _ in mixture], config.data.samples_per_epoch,
-                                model.config.template_size, model.config.search_size, config.augment, config.seed)
+                                model.config.template_size, model.config.search_size, config.augment, config.seed,
+                                teacher=teacher)
         val_tracks = [(s, va) for s, _, va in mixture if va]
         val_set = None
         if config.data.val_samples > 0 and val_tracks:
@@ -260,7 +283,10 @@ class Trainer:
             if self.is_main:
                 _atomic_torch_save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
                                     "scheduler": scheduler.state_dict(), "scaler": scaler.state_dict(),
-                                    "epoch": epoch, "rng": _rng_state(), "config": config.to_dict()}, state_path)
+                                    "epoch": epoch, "rng": _rng_state(), "config": config.to_dict(),
+                                    "adapter": None if self.adapter is None
+                                    else getattr(self.adapter, "module", self.adapter).state_dict()},
+                                   state_path)
                 self._export(model, epoch, time.time() - started)
                 self._log(record)
             if self.distributed:

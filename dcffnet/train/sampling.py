@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import zlib
 from pathlib import Path
+from typing import Callable
 
 import cv2
 import numpy as np
@@ -58,11 +59,13 @@ class PairDataset(Dataset):
 
     Each item is a dict of tensors: ``template`` (3, T, T) and ``search`` (3, S, S) uint8 BGR crops,
     ``box`` (4,) the target ``x1, y1, x2, y2`` in search-crop pixels, ``negative`` (bool: the search
-    crop shows another object) and ``skipped`` (unreadable images passed over for this item).
+    crop shows another object), ``skipped`` (unreadable images passed over for this item) and, with a
+    ``teacher``, ``teacher``: its features of the search crop.
     """
 
     def __init__(self, datasets: list[tuple[DatasetSpec, list[Track]]], samples: int, template_size: int,
-                 search_size: int, augment: AugmentConfig, seed: int = 0) -> None:
+                 search_size: int, augment: AugmentConfig, seed: int = 0,
+                 teacher: Callable[[np.ndarray], np.ndarray] | None = None) -> None:
         self.datasets = [(spec, tracks) for spec, tracks in datasets if tracks]
         if not self.datasets:
             raise ValueError("no tracks to sample from")
@@ -74,6 +77,7 @@ class PairDataset(Dataset):
         self.template_size, self.search_size = template_size, search_size
         self.augment = augment
         self.seed = seed
+        self.teacher = teacher
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
@@ -123,11 +127,14 @@ class PairDataset(Dataset):
             x, box = search_crop(s_img, s_track.boxes[s_idx], self.template_size, self.search_size,
                                  self.augment, rng)
             z, x, box = photometric(z, x, box, self.augment, rng)
-            return {
+            item = {
                 "template": torch.from_numpy(np.ascontiguousarray(z)).permute(2, 0, 1),
                 "search": torch.from_numpy(np.ascontiguousarray(x)).permute(2, 0, 1),
                 "box": torch.tensor(box, dtype=torch.float32),
                 "negative": torch.tensor(bool(negative)),
                 "skipped": torch.tensor(skipped),
             }
+            if self.teacher is not None:
+                item["teacher"] = torch.from_numpy(self.teacher(np.ascontiguousarray(x)))
+            return item
         raise RuntimeError(f"{MAX_ATTEMPTS} unreadable images in a row while sampling item {index}: check the data")
