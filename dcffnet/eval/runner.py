@@ -24,7 +24,7 @@ import numpy as np
 
 from .datasets import Sequence
 from .metrics import got10k_scores, ope_scores, summarize_ope
-from .peers import OpenCVTracker, PeerUnavailable
+from .peers import OpenCVTracker
 from .vot import accuracy_robustness, eao_score, run_supervised
 
 __all__ = ["TrackerSpec", "parse_tracker_spec", "run_ope", "run_vot", "write_report"]
@@ -71,8 +71,7 @@ def parse_tracker_spec(spec: str, peer_models: str | Path | None = None, device:
             name = opts.get("name") or f"{name}-{preset}"
 
         def make_dcffnet() -> Tracker:
-            tracker = Tracker(model=model, hparams=preset or info.get("tracker"), device=device)
-            return tracker
+            return Tracker(model=model, hparams=preset or info.get("tracker"), device=device)
 
         return TrackerSpec(name, make_dcffnet)
     if kind == "opencv":
