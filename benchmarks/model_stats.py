@@ -4,12 +4,14 @@
     python benchmarks/model_stats.py --no-timing     # params + FLOPs only
     python benchmarks/model_stats.py --models dcffnet_tiny --frames 200
     python benchmarks/model_stats.py --models dcffnet_r50 --cf none first second double
+    python benchmarks/model_stats.py --weights default --frames 300   # a checkpoint (here: the bundled one)
 
 FLOPs are counted by ``torch.utils.flop_counter`` (one multiply-add = 2 FLOPs) for batch 1:
 ``template`` is the once-per-target branch run at ``init``; ``per frame`` is the search branch with
 both correlation-fusion stages and the head. ``model ms`` times ``model.track`` on a fixed crop;
 ``end-to-end FPS`` times ``Tracker.update`` on a 640x480 frame (crop + network + decode), random
-weights (speed does not depend on the weights). Threads: ``torch.get_num_threads()``.
+weights (speed does not depend on the weights) unless ``--weights`` names a checkpoint, whose own
+architecture, arguments, weights and tracking hyper-parameters are then measured. Threads: ``torch.get_num_threads()``.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import numpy as np
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from dcffnet import Tracker
+from dcffnet import Tracker, load_pretrained
 from dcffnet.models import create, list_models
 
 
@@ -32,8 +34,16 @@ def count_flops(fn) -> int:
     return int(counter.get_total_flops())
 
 
-def measure(name: str, frames: int, timing: bool, cf: str | None = None) -> dict[str, float | str]:
-    model = create(name, **({} if cf is None else {"cf": cf})).eval()
+def measure(name: str, frames: int, timing: bool, cf: str | None = None,
+            weights: str | None = None) -> dict[str, float | str]:
+    """One table row for registry config ``name`` (random weights) or, with ``weights``, that checkpoint."""
+    info: dict = {}
+    if weights is not None:
+        model, info = load_pretrained(weights)
+        model = model.eval()
+        name = f"{weights} ({model.architecture})"
+    else:
+        model = create(name, **({} if cf is None else {"cf": cf})).eval()
     g = model.geometry
     z = torch.rand(1, 3, g.template_size, g.template_size) * 255
     x = torch.rand(1, 3, g.search_size, g.search_size) * 255
@@ -57,7 +67,7 @@ def measure(name: str, frames: int, timing: bool, cf: str | None = None) -> dict
     if timing:
         rng = np.random.default_rng(0)
         frame = rng.integers(0, 256, (480, 640, 3), dtype=np.uint8)
-        tracker = Tracker(model=model)
+        tracker = Tracker(model=model, hparams=info.get("tracker"))
         tracker.init(frame, (300, 200, 60, 80))
         for _ in range(3):
             tracker.update(frame)
@@ -73,6 +83,8 @@ def main() -> None:
     parser.add_argument("--models", nargs="*", default=list_models())
     parser.add_argument("--frames", type=int, default=50, help="tracked frames per config for the FPS figure")
     parser.add_argument("--no-timing", action="store_true")
+    parser.add_argument("--weights", default=None,
+                        help="measure this checkpoint (folder, bundled name or hub id) instead of --models")
     parser.add_argument("--cf", nargs="*", default=None, choices=["none", "first", "second", "double"],
                         help="measure these correlation-fusion variants of each model (default: as registered)")
     args = parser.parse_args()
@@ -85,8 +97,10 @@ def main() -> None:
     print(header)
     print(sep)
     variants = [(name, cf) for name in args.models for cf in (args.cf or [None])]
+    if args.weights is not None:
+        variants = [("", None)]
     for name, cf in variants:
-        r = measure(name, args.frames, not args.no_timing, cf)
+        r = measure(name, args.frames, not args.no_timing, cf, args.weights)
         line = (f"| {r['model']} | {r['params_M']:.2f} | {r['template_GFLOPs']:.2f} | {r['frame_GFLOPs']:.2f} "
                 f"| {r['response']} |")
         if not args.no_timing:

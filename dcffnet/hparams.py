@@ -21,6 +21,11 @@ class TrackerHParams:
         lr: size smoothing; the size moves by ``lr * penalty * score`` of the way to the prediction.
         context: context amount around the target (0.5: ``p = (w + h) / 2``).
         min_size: smallest box side in frame pixels after clipping.
+        size_calibration: how much of the regression's size bias, measured once at ``init`` on the
+            first frame (true box / predicted box, per axis), to divide out of every later size
+            prediction: 0 = off (SiamCAR), 1 = all of it; the correction is ``bias ** size_calibration``.
+            A small network trained on little data regresses towards the mean box shape; this keeps
+            that per-target bias from turning into drift. CAR head only.
     """
 
     penalty_k: float = 0.04
@@ -28,6 +33,7 @@ class TrackerHParams:
     lr: float = 0.33
     context: float = 0.5
     min_size: float = 2.0
+    size_calibration: float = 0.0
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.window_influence <= 1.0:
@@ -40,6 +46,8 @@ class TrackerHParams:
             raise ValueError(f"context must be >= 0, got {self.context}")
         if self.min_size <= 0:
             raise ValueError(f"min_size must be > 0 pixels, got {self.min_size}")
+        if not 0.0 <= self.size_calibration <= 1.0:
+            raise ValueError(f"size_calibration must be in [0, 1], got {self.size_calibration}")
 
     def to_dict(self) -> dict[str, float]:
         return dataclasses.asdict(self)

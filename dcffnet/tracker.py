@@ -7,6 +7,7 @@ peak, regression) -> box in frame pixels -> clip.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from typing import Any, Iterable, Iterator, NamedTuple
 
@@ -53,7 +54,8 @@ def _size_with_context(w: np.ndarray, h: np.ndarray) -> np.ndarray:
 
 
 def decode_response(output: dict[str, torch.Tensor], cell_offsets: np.ndarray, window: np.ndarray,
-                    prev_size: tuple[float, float], hparams: TrackerHParams) -> tuple[np.ndarray, float, float]:
+                    prev_size: tuple[float, float], hparams: TrackerHParams,
+                    size_bias: tuple[float, float] = (1.0, 1.0)) -> tuple[np.ndarray, float, float]:
     """Pick the target in one head output and return its box in search-crop pixels.
 
     Args:
@@ -62,6 +64,8 @@ def decode_response(output: dict[str, torch.Tensor], cell_offsets: np.ndarray, w
         window: cosine window of the response size.
         prev_size: previous target ``(w, h)`` in crop pixels.
         hparams: penalty, window influence and size learning rate.
+        size_bias: ``(fw, fh)`` factors that multiply the regressed width and height (CAR head) before
+            the penalty, from :meth:`Tracker.init`'s size calibration; ``(1, 1)`` leaves them as predicted.
 
     Returns:
         ``(box, score, size_lr)``: box ``(dx, dy, w, h)`` with the centre displacement from the crop
@@ -74,7 +78,7 @@ def decode_response(output: dict[str, torch.Tensor], cell_offsets: np.ndarray, w
     if "cls" in output:
         score = torch.softmax(output["cls"][0].float(), dim=0)[1].cpu().numpy()
         l, t, r, b = output["reg"][0].float().cpu().numpy()
-        pred_w, pred_h = l + r, t + b
+        pred_w, pred_h = (l + r) * size_bias[0], (t + b) * size_bias[1]
         pred_dx, pred_dy = ox + (r - l) / 2.0, oy + (b - t) / 2.0
         s_c = _change(_size_with_context(pred_w, pred_h) / _size_with_context(np.float64(prev_w), np.float64(prev_h)))
         r_c = _change((prev_w / prev_h) / (pred_w / pred_h))
@@ -143,6 +147,7 @@ class Tracker:
         self._template: Any = None
         self._state: np.ndarray | None = None  # (cx, cy, w, h) in frame pixels
         self._pad_value: tuple[float, ...] | None = None
+        self._size_bias = (1.0, 1.0)
 
     @classmethod
     def from_pretrained(cls, name_or_path: "str | os.PathLike[str]", revision: str | None = None,
@@ -187,6 +192,36 @@ class Tracker:
         crop = crop_and_resize(image, state[:2], s_z, self._geometry.template_size, self._pad_value)
         self._template = self._net.template(self._to_tensor(crop))
         self._state = state
+        self._size_bias = (1.0, 1.0)
+        if self.hparams.size_calibration > 0:
+            self._size_bias = self._measure_size_bias(image, state)
+
+    def _measure_size_bias(self, image: np.ndarray, state: np.ndarray) -> tuple[float, float]:
+        """Per-axis ``(true / predicted) ** size_calibration`` of the regressed size on the init frame.
+
+        The search crop is centred on the known box, so what the head predicts there is its bias for
+        this target; factors are clipped to [1/4, 4] so a failed prediction cannot explode the box.
+        """
+        cx, cy, w, h = state
+        output = self._search(image, state)
+        if "reg" not in output:
+            return (1.0, 1.0)
+        scale = self._geometry.template_size / context_size(w, h, self.hparams.context)
+        neutral = dataclasses.replace(self.hparams, size_calibration=0.0)
+        (_, _, pw, ph), _, _ = decode_response(output, self._cell_offsets, self._window,
+                                               (w * scale, h * scale), neutral)
+        k = self.hparams.size_calibration
+        fw = float(np.clip(w * scale / max(pw, 1e-6), 0.25, 4.0)) ** k
+        fh = float(np.clip(h * scale / max(ph, 1e-6), 0.25, 4.0)) ** k
+        return (fw, fh)
+
+    def _search(self, image: np.ndarray, state: np.ndarray) -> dict[str, torch.Tensor]:
+        """Head output on the search crop around ``state = (cx, cy, w, h)`` (frame pixels)."""
+        geometry = self._geometry
+        s_z = context_size(state[2], state[3], self.hparams.context)
+        s_x = s_z * geometry.search_size / geometry.template_size
+        crop = crop_and_resize(image, (state[0], state[1]), s_x, geometry.search_size, self._pad_value)
+        return self._net.track(self._to_tensor(crop), self._template)
 
     @torch.inference_mode()
     def update(self, frame: Any) -> TrackResult:
@@ -199,15 +234,11 @@ class Tracker:
         if self._state is None:
             raise RuntimeError("update() called before init(): call tracker.init(frame, box) first")
         image = to_bgr(frame, self.color)
-        geometry = self._geometry
         cx, cy, w, h = self._state
-        s_z = context_size(w, h, self.hparams.context)
-        scale = geometry.template_size / s_z  # crop pixels per frame pixel
-        s_x = s_z * geometry.search_size / geometry.template_size
-        crop = crop_and_resize(image, (cx, cy), s_x, geometry.search_size, self._pad_value)
-        output = self._net.track(self._to_tensor(crop), self._template)
+        scale = self._geometry.template_size / context_size(w, h, self.hparams.context)  # crop px per frame px
+        output = self._search(image, self._state)
         (dx, dy, pw, ph), score, lr = decode_response(output, self._cell_offsets, self._window,
-                                                      (w * scale, h * scale), self.hparams)
+                                                      (w * scale, h * scale), self.hparams, self._size_bias)
         cx += dx / scale
         cy += dy / scale
         w = w * (1.0 - lr) + (pw / scale) * lr

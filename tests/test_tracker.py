@@ -1,5 +1,6 @@
 """The Tracker: input contract, errors, re-init, presets, and geometry with a hand-set network."""
 
+import dataclasses
 import math
 
 import cv2
@@ -113,6 +114,31 @@ def test_siamfc_head_moves_position_and_keeps_size():
     assert abs(box[0] - 112) <= tolerance(tracker) and abs(box[1] - 94) <= tolerance(tracker)
     assert box[2:] == (40.0, 40.0)
     assert 0.0 <= score <= 1.0
+
+
+def rect_scene(x, y, w=60, h=30, frame_size=(320, 240)):
+    frame = np.full((frame_size[1], frame_size[0], 3), 120, np.uint8)
+    rng = np.random.default_rng(5)
+    frame[y:y + h, x:x + w] = cv2.resize(rng.integers(0, 256, (6, 12, 3), dtype=np.uint8), (w, h),
+                                         interpolation=cv2.INTER_NEAREST)
+    return frame
+
+
+def test_size_calibration_removes_a_constant_regression_bias():
+    """PixelMatchNet always regresses a square; calibration measured at init keeps the 60x30 shape."""
+    plain = Tracker(model=PixelMatchNet(), hparams=EXACT)
+    calibrated = Tracker(model=PixelMatchNet(), hparams=dataclasses.replace(EXACT, size_calibration=1.0))
+    half = Tracker(model=PixelMatchNet(), hparams=dataclasses.replace(EXACT, size_calibration=0.5))
+    for tracker in (plain, calibrated, half):
+        tracker.init(rect_scene(120, 100), (120, 100, 60, 30))
+    for step in range(1, 4):
+        frame = rect_scene(120 + 4 * step, 100 - 2 * step)
+        b_plain, b_cal, b_half = plain.update(frame).box, calibrated.update(frame).box, half.update(frame).box
+        assert b_cal[2] == pytest.approx(60.0, rel=1e-6) and b_cal[3] == pytest.approx(30.0, rel=1e-6)
+        assert abs(b_cal[0] - (120 + 4 * step)) <= tolerance(calibrated, 42.0)
+    assert b_plain[2] / b_plain[3] < 1.05  # uncalibrated: (nearly) the regressed square
+    assert b_plain[3] > 30.0 * 1.2 and b_plain[2] < 60.0 / 1.2
+    assert b_plain[2] < b_half[2] < 60.0 and 30.0 < b_half[3] < b_plain[3]
 
 
 def test_window_and_penalty_pull_towards_the_centre():

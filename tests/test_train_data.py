@@ -194,3 +194,27 @@ def test_losses():
     assert balanced_cross_entropy(cls, lab) == pytest.approx(np.log(2), rel=1e-5)
     out = car_loss({"cls": cls, "reg": torch.full((1, 4, 3, 3), 10.0)}, lab, torch.full((1, 4, 3, 3), 10.0))
     assert out["reg"] == pytest.approx(0.0, abs=1e-6) and out["loss"] == pytest.approx(np.log(2), rel=1e-5)
+
+
+@pytest.mark.parametrize("rotation", [0.0, 8.0])
+def test_aspect_stretch_moves_the_box_with_the_pixels(rotation):
+    """A white rectangle on black: the returned box must match the white pixels after the stretch."""
+    from dcffnet.train.augment import search_crop
+
+    image = np.zeros((300, 400, 3), np.uint8)
+    image[100:160, 150:270] = 255  # x 150..270, y 100..160 -> box (150, 100, 120, 60)
+    box = np.array([150.0, 100.0, 120.0, 60.0])
+    aug = AugmentConfig(search_shift=10.0, search_scale=0.0, search_aspect=0.5, rotation=rotation, flip=0.0)
+    ratios = []
+    for seed in range(6):
+        crop, (x1, y1, x2, y2) = search_crop(image, box, 127, 255, aug, np.random.default_rng(seed))
+        ys, xs = np.nonzero(crop[..., 0] > 127)
+        if rotation == 0:
+            assert xs.min() == pytest.approx(x1, abs=1.5) and xs.max() + 1 == pytest.approx(x2, abs=1.5)
+            assert ys.min() == pytest.approx(y1, abs=1.5) and ys.max() + 1 == pytest.approx(y2, abs=1.5)
+        else:  # the box of a rotated box is shrunk towards its centre; the centre still matches
+            assert (xs.min() + xs.max() + 1) / 2 == pytest.approx((x1 + x2) / 2, abs=1.5)
+            assert (ys.min() + ys.max() + 1) / 2 == pytest.approx((y1 + y2) / 2, abs=1.5)
+        ratios.append((x2 - x1) / (y2 - y1))
+    assert max(ratios) - min(ratios) > 0.3  # the stretch really changes the shape (2.0 unstretched)
+    assert all(2.0 * np.exp(-0.5) - 1e-6 <= r <= 2.0 * np.exp(0.5) + 1e-6 for r in ratios) or rotation > 0

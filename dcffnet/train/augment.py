@@ -42,6 +42,15 @@ def search_crop(image: np.ndarray, box: np.ndarray, template_size: int, size: in
     crop = crop_and_resize(image, (cx, cy), s_x, size, cv2.mean(image)[:3])
     tcx, tcy = size / 2 + dx, size / 2 + dy
     tw, th = w * scale, h * scale
+    if aug.search_aspect > 0:
+        # stretch about the crop centre: width by e^(a/2), height by e^(-a/2), a ~ U(-search_aspect, search_aspect)
+        a = rng.uniform(-aug.search_aspect, aug.search_aspect)
+        sx, sy, c = math.exp(a / 2), math.exp(-a / 2), size / 2
+        ci = c - 0.5  # the same centre in warpAffine's pixel-index coordinates
+        matrix = np.array([[sx, 0.0, (1 - sx) * ci], [0.0, sy, (1 - sy) * ci]])
+        crop = cv2.warpAffine(crop, matrix, (size, size), borderMode=cv2.BORDER_REPLICATE)
+        tcx, tcy = c + sx * (tcx - c), c + sy * (tcy - c)
+        tw, th = tw * sx, th * sy
     if aug.rotation > 0:
         angle = rng.uniform(-aug.rotation, aug.rotation)
         matrix = cv2.getRotationMatrix2D((size / 2 - 0.5, size / 2 - 0.5), angle, 1.0)

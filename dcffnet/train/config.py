@@ -72,6 +72,9 @@ class AugmentConfig:
         flip: probability of mirroring a pair; gray: probability of a grayscale pair.
         color: strength of brightness/contrast jitter (0 = off); blur: probability of Gaussian blur.
         rotation: largest in-plane rotation of the search crop in degrees (0 = off).
+        search_aspect: largest log aspect-ratio stretch of the search crop (0 = off): width times
+            ``e^(a/2)``, height times ``e^(-a/2)`` with ``a`` uniform in ``[-search_aspect, search_aspect]``;
+            the target's shape then differs from the template's, so the regression must read it.
         negative: probability of a negative pair (search region from another object).
     """
 
@@ -84,6 +87,7 @@ class AugmentConfig:
     color: float = 0.0
     blur: float = 0.0
     rotation: float = 0.0
+    search_aspect: float = 0.0
     negative: float = 0.0
 
 
