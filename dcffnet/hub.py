@@ -286,7 +286,8 @@ def load_pretrained(name_or_path: "str | os.PathLike[str]", revision: str | None
         folder = bundled[name]
     elif name == "default":
         raise WeightsNotFoundError(
-            "no default checkpoint is bundled with this version of dcffnet yet. Pass weights explicitly: "
+            f"no default checkpoint is bundled in this installation of dcffnet ({BUNDLED_DIR / 'default'} is "
+            "missing; reinstall the package to restore it). Pass weights explicitly: "
             "dcffnet.Tracker.from_pretrained('path/to/checkpoint_folder') or a hub repo id ('org/name'), "
             "or wrap your own network with dcffnet.Tracker(model=...)"
         )

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -130,6 +131,21 @@ class _Handler(BaseHTTPRequestHandler):
         self._resolve_file(head=False)
 
     # -------------------------------------------------------------------------------- upload
+    def _validate_card(self, content: str) -> None:
+        """Like the hub: the YAML front matter of a model card must parse to a mapping."""
+        import yaml
+
+        match = re.match(r"^---\n(.*?)\n---", content, re.S)
+        try:
+            meta = yaml.safe_load(match.group(1)) if match else {}
+        except yaml.YAMLError as exc:
+            self._json(400, {"errors": [{"message": f"invalid YAML: {exc}"}], "warnings": []})
+            return
+        if not isinstance(meta, dict):
+            self._json(400, {"errors": [{"message": "metadata must be a mapping"}], "warnings": []})
+            return
+        self._json(200, {"errors": [], "warnings": []})
+
     def do_POST(self) -> None:  # noqa: N802
         self.state.requests.append(("POST", self.path))
         path = urlsplit(self.path).path
@@ -139,6 +155,9 @@ class _Handler(BaseHTTPRequestHandler):
             repo_id = f"{payload.get('organization') or 'user'}/{payload['name']}"
             self.state.create_repo(repo_id)
             self._json(200, {"url": f"http://{self.headers['Host']}/{repo_id}", "name": repo_id, "id": repo_id})
+            return
+        if path == "/api/validate-yaml":  # README.md front matter check before a commit that adds a card
+            self._validate_card(json.loads(body or b"{}").get("content", ""))
             return
         parts = [unquote(p) for p in path.split("/")[1:]]
         # /api/models/{org}/{name}/{preupload|commit}/{revision}

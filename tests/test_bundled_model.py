@@ -20,13 +20,12 @@ from synthetic_clip import iou, moving_object_clip
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT = Path(dcffnet.__file__).parent / "weights" / "default"
 
-# Threshold for the synthetic clip. The target moves up to ~9 px/frame on a loop and grows 1.6x
-# over 60 frames; a box that stays where it started scores ~0.08 (computed below), a box whose
-# centre is one response stride (6 crop px, ~4-7 frame px here) off with the right size still
-# scores ~0.75. The bundled model measured MEASURED_IOU on this clip when it was shipped; 0.6
-# leaves room for numeric differences across machines while failing for a model that loses the
-# target or does not follow its growth (a size that stays at the start size ends at IoU 0.39).
-MIN_MEAN_IOU = 0.6
+# Threshold for the synthetic clip (seed 0). The target moves up to ~9 px/frame on a loop and grows
+# 1.6x over 60 frames. Measured when the model was bundled (2026-11-24): the bundled tracker 0.826
+# mean IoU (0.894 / 0.923 on seeds 1 / 2); the same tracker with its size frozen (lr=0) 0.617; a box
+# that stays where it started 0.08. 0.7 sits between "follows position and size" and "follows the
+# position only", with 0.13 of margin for numeric differences across machines and library versions.
+MIN_MEAN_IOU = 0.7
 
 
 def test_default_checkpoint_is_bundled_small_and_in_hub_layout():
@@ -62,7 +61,12 @@ def test_tracker_loads_it_offline_by_default_and_by_name(monkeypatch):
 
 
 def test_bundled_folder_publishes_unchanged(local_hub, tmp_path):
+    from huggingface_hub import hf_hub_download
+
     push_to_hub(DEFAULT, "org/dcffnet-default")
+    for name in ("README.md", "config.json", "model.safetensors"):
+        remote_file = hf_hub_download("org/dcffnet-default", name)
+        assert Path(remote_file).read_bytes() == (DEFAULT / name).read_bytes()
     remote = dcffnet.Tracker("org/dcffnet-default")
     local = dcffnet.Tracker()
     assert remote.hparams == local.hparams

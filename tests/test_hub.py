@@ -112,14 +112,15 @@ def test_repo_ids_with_dots_reach_the_hub(local_hub, tmp_path, tiny_model):
     torch.testing.assert_close(_outputs(model)["cls"], _outputs(tiny_model)["cls"])
 
 
-def test_unknown_name_and_missing_default():
+def test_unknown_name_and_missing_default(tmp_path, monkeypatch):
     with pytest.raises(WeightsNotFoundError, match="not a checkpoint folder"):
         load_pretrained("no-such-checkpoint")
     with pytest.raises(WeightsNotFoundError, match="not a checkpoint folder"):
         load_pretrained("some/dir/that/does/not/exist")
-    if "default" not in dcffnet.hub.bundled_checkpoints():
-        with pytest.raises(WeightsNotFoundError, match="no default checkpoint"):
-            Tracker()
+    # a build of the package without the bundled weights says so instead of a bare "not found"
+    monkeypatch.setattr(dcffnet.hub, "BUNDLED_DIR", tmp_path / "empty-weights")
+    with pytest.raises(WeightsNotFoundError, match="no default checkpoint"):
+        Tracker()
 
 
 def test_bundled_names_resolve(tmp_path, monkeypatch, tiny_model):

@@ -91,7 +91,11 @@ def _read(path: Path) -> np.ndarray:
 
 def run_ope(sequences: list[Sequence], trackers: list[TrackerSpec], progress: bool = True
             ) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, float]]:
-    """One-pass evaluation: every frame is decoded once and given to every tracker in turn.
+    """One-pass evaluation of every tracker on every sequence, in one call.
+
+    Per sequence, the trackers run one after the other over the whole sequence (not interleaved
+    frame by frame: alternating OpenCV's and torch's thread pools on every frame slows both, so
+    FPS would depend on which trackers share the run). Decoding frames is not timed.
 
     Returns:
         ``(boxes, fps)``: ``boxes[tracker][sequence]`` is ``(N, 4)`` (frame 0 = the ground truth) and
@@ -102,28 +106,27 @@ def run_ope(sequences: list[Sequence], trackers: list[TrackerSpec], progress: bo
     boxes: dict[str, dict[str, np.ndarray]] = {t.name: {} for t in trackers}
     seconds = {t.name: 0.0 for t in trackers}
     frames = {t.name: 0 for t in trackers}
-    total = sum(len(s) for s in sequences)
+    total = sum(len(s) for s in sequences) * len(trackers)
     bar = tqdm(total=total, unit="frame", disable=not progress, file=sys.stderr)
     for seq in sequences:
-        bar.set_description(seq.name)
-        instances = {t.name: t.make() for t in trackers}
-        out = {t.name: np.zeros((len(seq), 4)) for t in trackers}
         init_box = seq.init_box
-        for i, path in enumerate(seq.frames):
-            image = _read(path)
-            for name, tracker in instances.items():
+        for spec in trackers:
+            bar.set_description(f"{seq.name} {spec.name}")
+            tracker = spec.make()
+            out = np.zeros((len(seq), 4))
+            for i, path in enumerate(seq.frames):
+                image = _read(path)
                 t0 = time.perf_counter()
                 if i == 0:
                     tracker.init(image, init_box)
                     box = init_box
                 else:
                     box, _ = tracker.update(image)
-                seconds[name] += time.perf_counter() - t0
-                frames[name] += 1
-                out[name][i] = box
-            bar.update(1)
-        for name in instances:
-            boxes[name][seq.name] = out[name]
+                seconds[spec.name] += time.perf_counter() - t0
+                frames[spec.name] += 1
+                out[i] = box
+                bar.update(1)
+            boxes[spec.name][seq.name] = out
     bar.close()
     return boxes, {name: frames[name] / max(seconds[name], 1e-9) for name in seconds}
 
