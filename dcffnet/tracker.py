@@ -7,7 +7,6 @@ peak, regression) -> box in frame pixels -> clip.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from typing import Any, Iterable, Iterator, NamedTuple
 
@@ -209,26 +208,25 @@ class Tracker:
         The search crop is centred on the known box, so what the head predicts there is its bias for
         this target; factors are clipped to [1/4, 4] so a failed prediction cannot explode the box.
         """
-        cx, cy, w, h = state
-        output = self._search(image, state)
+        w, h = state[2], state[3]
+        output, scale = self._search(image, state)
         if "reg" not in output:
             return (1.0, 1.0)
-        scale = self._geometry.template_size / context_size(w, h, self.hparams.context)
-        neutral = dataclasses.replace(self.hparams, size_calibration=0.0)
         (_, _, pw, ph), _, _ = decode_response(output, self._cell_offsets, self._window,
-                                               (w * scale, h * scale), neutral)
+                                               (w * scale, h * scale), self.hparams)
         k = self.hparams.size_calibration
         fw = float(np.clip(w * scale / max(pw, 1e-6), 0.25, 4.0)) ** k
         fh = float(np.clip(h * scale / max(ph, 1e-6), 0.25, 4.0)) ** k
         return (fw, fh)
 
-    def _search(self, image: np.ndarray, state: np.ndarray) -> dict[str, torch.Tensor]:
-        """Head output on the search crop around ``state = (cx, cy, w, h)`` (frame pixels)."""
+    def _search(self, image: np.ndarray, state: np.ndarray) -> tuple[dict[str, torch.Tensor], float]:
+        """Head output on the search crop around ``state = (cx, cy, w, h)`` (frame pixels), and the
+        crop's scale in crop pixels per frame pixel."""
         geometry = self._geometry
         s_z = context_size(state[2], state[3], self.hparams.context)
         s_x = s_z * geometry.search_size / geometry.template_size
         crop = crop_and_resize(image, (state[0], state[1]), s_x, geometry.search_size, self._pad_value)
-        return self._net.track(self._to_tensor(crop), self._template)
+        return self._net.track(self._to_tensor(crop), self._template), geometry.template_size / s_z
 
     @torch.inference_mode()
     def update(self, frame: Any) -> TrackResult:
@@ -242,8 +240,7 @@ class Tracker:
             raise RuntimeError("update() called before init(): call tracker.init(frame, box) first")
         image = to_bgr(frame, self.color)
         cx, cy, w, h = self._state
-        scale = self._geometry.template_size / context_size(w, h, self.hparams.context)  # crop px per frame px
-        output = self._search(image, self._state)
+        output, scale = self._search(image, self._state)
         (dx, dy, pw, ph), score, lr = decode_response(output, self._cell_offsets, self._window,
                                                       (w * scale, h * scale), self.hparams, self._size_bias)
         cx += dx / scale
