@@ -149,7 +149,11 @@ def _cmd_tune(args: argparse.Namespace) -> int:
     from .hub import load_pretrained, save_pretrained
 
     model, info = load_pretrained(args.weights)
-    sequences = load_benchmark(args.dataset, args.format)
+    sequences = [seq for folder in args.dataset for seq in load_benchmark(folder, args.format)]
+    names = [seq.name for seq in sequences]
+    clashes = sorted({n for n in names if names.count(n) > 1})
+    if clashes:
+        raise SystemExit(f"error: --dataset folders share sequence names {clashes}; results are keyed by name")
     grid = {**DEFAULT_GRID, **parse_grid(args.grid)}
     results = grid_search(model, sequences, grid, device=args.device, progress=not args.no_progress)
     best = results[0]
@@ -160,7 +164,7 @@ def _cmd_tune(args: argparse.Namespace) -> int:
         Path(args.out).write_text(_json.dumps([{**r, "hparams": r["hparams"].to_dict()} for r in results], indent=2))
     if args.save_to:
         metrics = dict(info.get("metrics") or {})
-        metrics["tuning"] = {"dataset": str(args.dataset), "sequences": len(sequences), "auc": best["auc"],
+        metrics["tuning"] = {"dataset": [str(d) for d in args.dataset], "sequences": len(sequences), "auc": best["auc"],
                              "grid": grid}
         save_pretrained(model, args.save_to, tracker=best["hparams"], training=info.get("training"), metrics=metrics)
         print(f"wrote {args.save_to} with the best hyper-parameters as its defaults")
@@ -240,7 +244,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     tune = sub.add_parser("tune", help="grid-search tracking hyper-parameters on held-out training videos")
     tune.add_argument("--weights", required=True, help="checkpoint folder, bundled name or hub id")
-    tune.add_argument("--dataset", required=True, help="sequences to tune on (never your evaluation set)")
+    tune.add_argument("--dataset", required=True, nargs="+",
+                      help="one or more folders of sequences to tune on (never your evaluation set)")
     tune.add_argument("--format", default="folder", choices=["otb", "vot", "lasot", "got10k", "uav", "folder"])
     tune.add_argument("--grid", nargs="*", default=[], metavar="FIELD=V1,V2",
                       help="values to try, e.g. lr=0.2,0.4 (default grid: penalty_k, window_influence, lr)")

@@ -64,7 +64,9 @@ def decode_response(output: dict[str, torch.Tensor], cell_offsets: np.ndarray, w
         prev_size: previous target ``(w, h)`` in crop pixels.
         hparams: penalty, window influence and size learning rate.
         size_bias: ``(fw, fh)`` factors that multiply the regressed width and height (CAR head) before
-            the penalty, from :meth:`Tracker.init`'s size calibration; ``(1, 1)`` leaves them as predicted.
+            the penalty: :meth:`Tracker.init`'s size calibration times ``hparams.size_scale`` (the
+            tracker passes their product; this function does not read ``size_scale`` itself);
+            ``(1, 1)`` leaves them as predicted.
 
     Returns:
         ``(box, score, size_lr)``: box ``(dx, dy, w, h)`` with the centre displacement from the crop
@@ -241,8 +243,10 @@ class Tracker:
         image = to_bgr(frame, self.color)
         cx, cy, w, h = self._state
         output, scale = self._search(image, self._state)
+        factor = self.hparams.size_scale
+        size_bias = (self._size_bias[0] * factor, self._size_bias[1] * factor)
         (dx, dy, pw, ph), score, lr = decode_response(output, self._cell_offsets, self._window,
-                                                      (w * scale, h * scale), self.hparams, self._size_bias)
+                                                      (w * scale, h * scale), self.hparams, size_bias)
         cx += dx / scale
         cy += dy / scale
         w = w * (1.0 - lr) + (pw / scale) * lr

@@ -272,3 +272,22 @@ def test_tune_grid_search_and_save(bench, tmp_path, checkpoint_dir, capsys):
     tracker = dcffnet.Tracker.from_pretrained(out)
     assert tracker.hparams.to_dict() == results[0]["hparams"]
     assert tracker.checkpoint_info["metrics"]["tuning"]["sequences"] == 3
+
+
+def test_tune_on_several_folders_and_name_clash(bench, tmp_path, checkpoint_dir, capsys):
+    """--dataset takes several folders (e.g. DAVIS val plus held-out videos of other sources);
+    sequences are keyed by name, so two folders with the same sequence name are refused."""
+    other = tmp_path / "other"
+    boxes = _frames(other / "extra" / "img", 8, digits=8, ext=".png", moving=True)
+    _write(other / "extra" / "groundtruth.txt", boxes)
+    out = tmp_path / "tuned"
+    assert main(["tune", "--weights", str(checkpoint_dir), "--dataset", str(bench), str(other), "--grid",
+                 "lr=0.3", "penalty_k=0.1", "window_influence=0.2", "size_scale=0.9,1.0",
+                 "--save-to", str(out), "--no-progress"]) == 0
+    import dcffnet
+
+    info = dcffnet.Tracker.from_pretrained(out).checkpoint_info["metrics"]["tuning"]
+    assert info["sequences"] == 4 and info["dataset"] == [str(bench), str(other)]
+    with pytest.raises(SystemExit, match="seq0"):
+        main(["tune", "--weights", str(checkpoint_dir), "--dataset", str(bench), str(bench), "--grid", "lr=0.3",
+              "--no-progress"])

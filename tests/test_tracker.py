@@ -141,6 +141,23 @@ def test_size_calibration_removes_a_constant_regression_bias():
     assert b_plain[2] < b_half[2] < 60.0 and 30.0 < b_half[3] < b_plain[3]
 
 
+def test_size_scale_multiplies_the_calibrated_prediction():
+    """size_scale acts after the init calibration (which it must not disturb): the first update moves
+    the 60x30 box by ``lr * score`` (lr = 1) of the way to size_scale times the calibrated 60x30."""
+    tracker = Tracker(model=PixelMatchNet(), hparams=dataclasses.replace(EXACT, size_calibration=1.0, size_scale=0.8))
+    tracker.init(rect_scene(120, 100), (120, 100, 60, 30))
+    box, score = tracker.update(rect_scene(124, 98))
+    assert 0.5 < score <= 1.0
+    assert box[2] == pytest.approx(60.0 + score * (48.0 - 60.0), rel=1e-6)
+    assert box[3] == pytest.approx(30.0 + score * (24.0 - 30.0), rel=1e-6)
+
+
+@pytest.mark.parametrize("value", [0.2, 5.0])
+def test_size_scale_out_of_range_is_rejected(value):
+    with pytest.raises(ValueError, match="size_scale"):
+        TrackerHParams(size_scale=value)
+
+
 def test_window_and_penalty_pull_towards_the_centre():
     """With full window influence the peak is the response centre, whatever the image."""
     tracker = Tracker(model=PixelMatchNet(stride=4, template_size=128, search_size=260), hparams=TrackerHParams(window_influence=1.0))
