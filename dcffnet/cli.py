@@ -144,12 +144,12 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 def _cmd_tune(args: argparse.Namespace) -> int:
     import json as _json
 
-    from .eval import load_benchmark
+    from .eval import load_benchmark, ping_pong
     from .eval.tune import DEFAULT_GRID, grid_search, parse_grid
     from .hub import load_pretrained, save_pretrained
 
     model, info = load_pretrained(args.weights)
-    sequences = [seq for folder in args.dataset for seq in load_benchmark(folder, args.format)]
+    sequences = [ping_pong(seq, args.ping_pong) for folder in args.dataset for seq in load_benchmark(folder, args.format)]
     names = [seq.name for seq in sequences]
     clashes = sorted({n for n in names if names.count(n) > 1})
     if clashes:
@@ -164,7 +164,8 @@ def _cmd_tune(args: argparse.Namespace) -> int:
         Path(args.out).write_text(_json.dumps([{**r, "hparams": r["hparams"].to_dict()} for r in results], indent=2))
     if args.save_to:
         metrics = dict(info.get("metrics") or {})
-        metrics["tuning"] = {"dataset": [str(d) for d in args.dataset], "sequences": len(sequences), "auc": best["auc"],
+        metrics["tuning"] = {"dataset": [str(d) for d in args.dataset], "sequences": len(sequences),
+                             "ping_pong": args.ping_pong, "auc": best["auc"],
                              "grid": grid}
         save_pretrained(model, args.save_to, tracker=best["hparams"], training=info.get("training"), metrics=metrics)
         print(f"wrote {args.save_to} with the best hyper-parameters as its defaults")
@@ -249,6 +250,8 @@ def build_parser() -> argparse.ArgumentParser:
     tune.add_argument("--format", default="folder", choices=["otb", "vot", "lasot", "got10k", "uav", "folder"])
     tune.add_argument("--grid", nargs="*", default=[], metavar="FIELD=V1,V2",
                       help="values to try, e.g. lr=0.2,0.4 (default grid: penalty_k, window_influence, lr)")
+    tune.add_argument("--ping-pong", type=int, default=0, metavar="N",
+                      help="play each sequence forward and back N times (short clips: makes size drift cost AUC)")
     tune.add_argument("--out", default=None, help="write every result as JSON here")
     tune.add_argument("--save-to", default=None, help="write a copy of the checkpoint with the best values as defaults")
     tune.add_argument("--top", type=int, default=5, help="print this many best settings")

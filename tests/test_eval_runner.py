@@ -291,3 +291,28 @@ def test_tune_on_several_folders_and_name_clash(bench, tmp_path, checkpoint_dir,
     with pytest.raises(SystemExit, match="seq0"):
         main(["tune", "--weights", str(checkpoint_dir), "--dataset", str(bench), str(bench), "--grid", "lr=0.3",
               "--no-progress"])
+
+
+def test_ping_pong_plays_there_and_back_with_matching_ground_truth(bench):
+    from dcffnet.eval import load_benchmark, ping_pong
+
+    seq = load_benchmark(bench, "folder")[0]
+    n = len(seq)
+    looped = ping_pong(seq, 2)
+    assert len(looped) == 1 + 2 * 2 * (n - 1)
+    order = [0, *range(1, n), *range(n - 2, -1, -1), *range(1, n), *range(n - 2, -1, -1)]
+    assert looped.frames == [seq.frames[i] for i in order]
+    np.testing.assert_array_equal(looped.gt, seq.gt[order])
+    assert looped.frames[-1] == seq.frames[0] and looped.name == seq.name
+    assert ping_pong(seq, 0) is seq
+    with pytest.raises(ValueError, match="cycles"):
+        ping_pong(seq, -1)
+
+
+def test_tune_with_ping_pong_records_it(bench, tmp_path, checkpoint_dir):
+    out = tmp_path / "tuned"
+    assert main(["tune", "--weights", str(checkpoint_dir), "--dataset", str(bench), "--ping-pong", "1", "--grid",
+                 "lr=0.3", "penalty_k=0.1", "window_influence=0.2", "--save-to", str(out), "--no-progress"]) == 0
+    import dcffnet
+
+    assert dcffnet.Tracker.from_pretrained(out).checkpoint_info["metrics"]["tuning"]["ping_pong"] == 1

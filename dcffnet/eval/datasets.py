@@ -16,7 +16,7 @@ import numpy as np
 from ..train.datasets.base import list_images, read_box_file, read_flags, sequence_names
 
 __all__ = ["Sequence", "FORMATS", "load_benchmark", "polygon_to_box", "read_otb", "read_vot", "read_lasot",
-           "read_got10k", "read_uav123", "read_folder"]
+           "read_got10k", "read_uav123", "read_folder", "ping_pong"]
 
 
 @dataclass
@@ -212,3 +212,23 @@ def load_benchmark(path: str | Path, format: str = "folder") -> list[Sequence]:
     if not seqs:
         raise ValueError(f"no sequences found in {path} as format {format!r}")
     return seqs
+
+
+def ping_pong(seq: Sequence, cycles: int) -> Sequence:
+    """``seq`` played forward, backward, forward, ... ``cycles`` times there and back (frames
+    ``0..n-1, n-2..0, 1..n-1, ...``), with its ground truth reindexed the same way.
+
+    A tuning aid for short clips: a tracker whose box size drifts is back at the first frame's
+    target after each round trip and is scored against it, so drift that a 60-frame clip would hide
+    costs AUC, as it does on long benchmark sequences. ``cycles=0`` returns ``seq`` unchanged.
+    """
+    if not isinstance(cycles, int) or cycles < 0:
+        raise ValueError(f"cycles must be a non-negative int, got {cycles!r}")
+    n = len(seq)
+    if cycles == 0 or n < 2:
+        return seq
+    there_and_back = list(range(1, n)) + list(range(n - 2, -1, -1))
+    order = [0] + there_and_back * cycles
+    return Sequence(f"{seq.name}", [seq.frames[i] for i in order], seq.gt[order],
+                    polygons=None if seq.polygons is None else seq.polygons[order],
+                    cover=None if seq.cover is None else seq.cover[order], attributes=dict(seq.attributes))
