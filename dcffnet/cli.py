@@ -143,6 +143,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
 def _cmd_tune(args: argparse.Namespace) -> int:
     import json as _json
+    from collections import Counter
 
     from .eval import load_benchmark, ping_pong
     from .eval.tune import DEFAULT_GRID, grid_search, parse_grid
@@ -150,8 +151,7 @@ def _cmd_tune(args: argparse.Namespace) -> int:
 
     model, info = load_pretrained(args.weights)
     sequences = [ping_pong(seq, args.ping_pong) for folder in args.dataset for seq in load_benchmark(folder, args.format)]
-    names = [seq.name for seq in sequences]
-    clashes = sorted({n for n in names if names.count(n) > 1})
+    clashes = sorted(name for name, count in Counter(seq.name for seq in sequences).items() if count > 1)
     if clashes:
         raise SystemExit(f"error: --dataset folders share sequence names {clashes}; results are keyed by name")
     grid = {**DEFAULT_GRID, **parse_grid(args.grid)}

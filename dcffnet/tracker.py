@@ -64,8 +64,8 @@ def decode_response(output: dict[str, torch.Tensor], cell_offsets: np.ndarray, w
         prev_size: previous target ``(w, h)`` in crop pixels.
         hparams: penalty, window influence and size learning rate.
         size_bias: ``(fw, fh)`` factors that multiply the regressed width and height (CAR head) before
-            the penalty: :meth:`Tracker.init`'s size calibration times ``hparams.size_scale`` (the
-            tracker passes their product; this function does not read ``size_scale`` itself);
+            the penalty: :meth:`Tracker.init`'s size calibration times ``hparams.size_scale``, combined
+            once at ``init`` (this function does not read ``size_scale`` itself);
             ``(1, 1)`` leaves them as predicted.
 
     Returns:
@@ -155,7 +155,7 @@ class Tracker:
         self._template: Any = None
         self._state: np.ndarray | None = None  # (cx, cy, w, h) in frame pixels
         self._pad_value: tuple[float, ...] | None = None
-        self._size_bias = (1.0, 1.0)
+        self._size_factor = (1.0, 1.0)  # calibration x size_scale, fixed at init
 
     @classmethod
     def from_pretrained(cls, name_or_path: "str | os.PathLike[str]", revision: str | None = None,
@@ -200,9 +200,9 @@ class Tracker:
         crop = crop_and_resize(image, state[:2], s_z, self._geometry.template_size, self._pad_value)
         self._template = self._net.template(self._to_tensor(crop))
         self._state = state
-        self._size_bias = (1.0, 1.0)
-        if self.hparams.size_calibration > 0:
-            self._size_bias = self._measure_size_bias(image, state)
+        bias = self._measure_size_bias(image, state) if self.hparams.size_calibration > 0 else (1.0, 1.0)
+        scale = self.hparams.size_scale
+        self._size_factor = (bias[0] * scale, bias[1] * scale)
 
     def _measure_size_bias(self, image: np.ndarray, state: np.ndarray) -> tuple[float, float]:
         """Per-axis ``(true / predicted) ** size_calibration`` of the regressed size on the init frame.
@@ -243,10 +243,8 @@ class Tracker:
         image = to_bgr(frame, self.color)
         cx, cy, w, h = self._state
         output, scale = self._search(image, self._state)
-        factor = self.hparams.size_scale
-        size_bias = (self._size_bias[0] * factor, self._size_bias[1] * factor)
         (dx, dy, pw, ph), score, lr = decode_response(output, self._cell_offsets, self._window,
-                                                      (w * scale, h * scale), self.hparams, size_bias)
+                                                      (w * scale, h * scale), self.hparams, self._size_factor)
         cx += dx / scale
         cy += dy / scale
         w = w * (1.0 - lr) + (pw / scale) * lr

@@ -229,6 +229,6 @@ def ping_pong(seq: Sequence, cycles: int) -> Sequence:
         return seq
     there_and_back = list(range(1, n)) + list(range(n - 2, -1, -1))
     order = [0] + there_and_back * cycles
-    return Sequence(f"{seq.name}", [seq.frames[i] for i in order], seq.gt[order],
+    return Sequence(seq.name, [seq.frames[i] for i in order], seq.gt[order],
                     polygons=None if seq.polygons is None else seq.polygons[order],
                     cover=None if seq.cover is None else seq.cover[order], attributes=dict(seq.attributes))
