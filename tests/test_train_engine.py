@@ -171,8 +171,8 @@ def test_distill_loss_is_zero_for_matching_directions():
     with torch.no_grad():
         adapter.weight.copy_(torch.eye(4).view(4, 4, 1, 1) * 3.0)  # same direction, other scale
     student = torch.nn.functional.interpolate(teacher, size=(6, 6), mode="nearest")
-    assert float(distill_loss(student, teacher, adapter)) == pytest.approx(0.0, abs=1e-6)
-    assert float(distill_loss(-student, teacher, adapter)) == pytest.approx(4.0, abs=1e-5)
+    assert distill_loss(student, teacher, adapter).item() == pytest.approx(0.0, abs=1e-6)
+    assert distill_loss(-student, teacher, adapter).item() == pytest.approx(4.0, abs=1e-5)
 
 
 TEACHER = Path(__file__).resolve().parents[1].parent / "shared" / "peers" / "models" / "nanotrack_backbone_sim.onnx"
