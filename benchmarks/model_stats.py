@@ -5,6 +5,7 @@
     python benchmarks/model_stats.py --models dcffnet_tiny --frames 200
     python benchmarks/model_stats.py --models dcffnet_r50 --cf none first second double
     python benchmarks/model_stats.py --weights default --frames 300   # a checkpoint (here: the bundled one)
+    python benchmarks/model_stats.py --weights default --frames 300 --repeats 5   # median of 5 timings
 
 FLOPs are counted by ``torch.utils.flop_counter`` (one multiply-add = 2 FLOPs) for batch 1:
 ``template`` is the once-per-target branch run at ``init``; ``per frame`` is the search branch with
@@ -12,12 +13,15 @@ both correlation-fusion stages and the head. ``model ms`` times ``model.track`` 
 ``end-to-end FPS`` times ``Tracker.update`` on a 640x480 frame (crop + network + decode), random
 weights (speed does not depend on the weights) unless ``--weights`` names a checkpoint, whose own
 architecture, arguments, weights and tracking hyper-parameters are then measured. Threads: ``torch.get_num_threads()``.
+With ``--repeats N`` both timings are taken N times in a row; the table shows the median, and a last
+column the slowest and fastest end-to-end run (CPU timings on shared machines vary from run to run).
 """
 
 from __future__ import annotations
 
 import argparse
 import platform
+import statistics
 import time
 
 import numpy as np
@@ -35,8 +39,15 @@ def count_flops(fn) -> int:
 
 
 def measure(name: str, frames: int, timing: bool, cf: str | None = None,
-            weights: str | None = None) -> dict[str, float | str]:
-    """One table row for registry config ``name`` (random weights) or, with ``weights``, that checkpoint."""
+            weights: str | None = None, repeats: int = 1) -> dict[str, float | str]:
+    """One table row for registry config ``name`` (random weights) or, with ``weights``, that checkpoint.
+
+    Timings are medians over ``repeats`` runs: ``model_ms`` (milliseconds per ``model.track``) and
+    ``e2e_fps`` (``Tracker.update`` calls per second on a 640x480 frame); ``e2e_fps_min`` /
+    ``e2e_fps_max`` are the slowest and fastest of those runs.
+    """
+    if repeats < 1:
+        raise ValueError(f"repeats must be >= 1, got {repeats}")
     info: dict = {}
     if weights is not None:
         model, info = load_pretrained(weights)
@@ -60,10 +71,13 @@ def measure(name: str, frames: int, timing: bool, cf: str | None = None,
             for _ in range(3):
                 model.track(x, template)
             n = max(5, frames // 4)
-            t0 = time.perf_counter()
-            for _ in range(n):
-                model.track(x, template)
-            row["model_ms"] = (time.perf_counter() - t0) / n * 1000
+            model_ms = []
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                for _ in range(n):
+                    model.track(x, template)
+                model_ms.append((time.perf_counter() - t0) / n * 1000)
+            row["model_ms"] = statistics.median(model_ms)
     if timing:
         rng = np.random.default_rng(0)
         frame = rng.integers(0, 256, (480, 640, 3), dtype=np.uint8)
@@ -71,10 +85,14 @@ def measure(name: str, frames: int, timing: bool, cf: str | None = None,
         tracker.init(frame, (300, 200, 60, 80))
         for _ in range(3):
             tracker.update(frame)
-        t0 = time.perf_counter()
-        for _ in range(frames):
-            tracker.update(frame)
-        row["e2e_fps"] = frames / (time.perf_counter() - t0)
+        fps = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            for _ in range(frames):
+                tracker.update(frame)
+            fps.append(frames / (time.perf_counter() - t0))
+        row["e2e_fps"] = statistics.median(fps)
+        row["e2e_fps_min"], row["e2e_fps_max"] = min(fps), max(fps)
     return row
 
 
@@ -87,24 +105,33 @@ def main() -> None:
                         help="measure this checkpoint (folder, bundled name or hub id) instead of --models")
     parser.add_argument("--cf", nargs="*", default=None, choices=["none", "first", "second", "double"],
                         help="measure these correlation-fusion variants of each model (default: as registered)")
+    parser.add_argument("--repeats", type=int, default=1,
+                        help="time each config this many times in a row and report the median (default 1)")
     args = parser.parse_args()
+    if args.repeats < 1:
+        parser.error(f"--repeats must be >= 1, got {args.repeats}")
     print(f"# torch {torch.__version__}, {torch.get_num_threads()} threads, {platform.processor() or platform.machine()}")
     header = "| model | params (M) | template GFLOPs | per-frame GFLOPs | response |"
     sep = "|---|---:|---:|---:|---|"
     if not args.no_timing:
         header += " model ms | end-to-end FPS |"
         sep += "---:|---:|"
+        if args.repeats > 1:
+            header += f" end-to-end FPS range ({args.repeats} runs) |"
+            sep += "---|"
     print(header)
     print(sep)
     variants = [(name, cf) for name in args.models for cf in (args.cf or [None])]
     if args.weights is not None:
         variants = [("", None)]
     for name, cf in variants:
-        r = measure(name, args.frames, not args.no_timing, cf, args.weights)
+        r = measure(name, args.frames, not args.no_timing, cf, args.weights, args.repeats)
         line = (f"| {r['model']} | {r['params_M']:.2f} | {r['template_GFLOPs']:.2f} | {r['frame_GFLOPs']:.2f} "
                 f"| {r['response']} |")
         if not args.no_timing:
             line += f" {r['model_ms']:.1f} | {r['e2e_fps']:.1f} |"
+            if args.repeats > 1:
+                line += f" {r['e2e_fps_min']:.1f}-{r['e2e_fps_max']:.1f} |"
         print(line, flush=True)
 
 
