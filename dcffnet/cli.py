@@ -102,6 +102,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     import json as _json
 
     from .eval import load_benchmark, parse_tracker_spec, run_ope, run_vot, write_report
+    from .eval.runner import overlapping_sequences
     from .eval.peers import PeerUnavailable
 
     sequences = load_benchmark(args.dataset, args.format)
@@ -123,6 +124,14 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise ValueError(f"two trackers are named {duplicates}: add ,name=LABEL to tell them apart")
+    overlap = []
+    for spec in specs:
+        seen = overlapping_sequences(spec, sequences)
+        if seen:
+            overlap.append(f"{spec.name} was trained on {len(seen)} of these sequences ({', '.join(seen)}): "
+                           "its scores on them are not held-out results")
+    for line in overlap:
+        print(f"WARNING: {line}", file=sys.stderr)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     if args.protocol == "vot":
@@ -135,8 +144,10 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         (out / "vot_results.md").write_text("\n".join(lines) + "\n")
         print("\n".join(lines))
         return 0
-    boxes, fps = run_ope(sequences, specs, progress=not args.no_progress)
-    write_report(out, sequences, boxes, fps, dataset=str(args.dataset))
+    scores: dict = {}
+    boxes, fps = run_ope(sequences, specs, progress=not args.no_progress, scores=scores)
+    write_report(out, sequences, boxes, fps, dataset=str(args.dataset), scores=scores,
+                 peers=[s.name for s in specs if s.is_peer], warnings_=overlap)
     print((out / "results.md").read_text().split("Per sequence")[0].strip())
     return 0
 
@@ -147,6 +158,7 @@ def _cmd_tune(args: argparse.Namespace) -> int:
 
     from .eval import load_benchmark, ping_pong
     from .eval.tune import DEFAULT_GRID, grid_search, parse_grid
+    from .hparams import resolve_hparams
     from .hub import load_pretrained, save_pretrained
 
     model, info = load_pretrained(args.weights)
@@ -155,7 +167,9 @@ def _cmd_tune(args: argparse.Namespace) -> int:
     if clashes:
         raise SystemExit(f"error: --dataset folders share sequence names {clashes}; results are keyed by name")
     grid = {**DEFAULT_GRID, **parse_grid(args.grid)}
-    results = grid_search(model, sequences, grid, device=args.device, progress=not args.no_progress)
+    # Fields outside the grid keep the checkpoint's own tuned values (not the library defaults).
+    base = resolve_hparams(None, info.get("tracker"))
+    results = grid_search(model, sequences, grid, base=base, device=args.device, progress=not args.no_progress)
     best = results[0]
     for r in results[: args.top]:
         print(f"AUC {r['auc']:.4f}  precision {r['precision']:.4f}  {r['hparams'].to_dict()}")

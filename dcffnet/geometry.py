@@ -124,22 +124,28 @@ class ResponseGeometry:
     For a fully convolutional Siamese network whose template map is not cropped, cell ``j`` of the
     response compares the template with the search region shifted by ``stride * j`` feature steps,
     so its image point is ``template_size / 2 + stride * j`` (continuous crop pixels), whatever the
-    paddings. The centre of the search crop is ``search_size / 2``.
+    paddings (the same padding offsets both branches). When the kernel is the template map's
+    central part starting at cell ``kernel_offset``, cell ``j`` lines that part up with search cell
+    ``j``, i.e. the whole template with cell ``j - kernel_offset``: the point is
+    ``template_size / 2 + stride * (j - kernel_offset)``. The search crop's centre is ``search_size / 2``.
 
     Attributes:
         template_size, search_size: crop sides in pixels.
         stride: total stride of the backbone (pixels per cell).
         size: response map side (cells).
+        kernel_offset: first template-map cell of the head's kernel (0 when it is not cropped).
     """
 
     template_size: int
     search_size: int
     stride: int
     size: int
+    kernel_offset: int = 0
 
     def cell_points(self) -> np.ndarray:
         """Crop-pixel coordinate (continuous) of each cell index along one axis, shape ``(size,)``."""
-        return self.template_size / 2.0 + self.stride * np.arange(self.size, dtype=np.float64)
+        cells = np.arange(self.size, dtype=np.float64) - self.kernel_offset
+        return self.template_size / 2.0 + self.stride * cells
 
     def cell_offsets(self) -> np.ndarray:
         """Displacement of each cell's point from the search-crop centre, in crop pixels."""

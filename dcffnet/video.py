@@ -9,9 +9,10 @@ from typing import Iterator, Sequence
 import cv2
 import numpy as np
 
+from .data.frames import IMAGE_SUFFIXES, list_images
+
 __all__ = ["IMAGE_SUFFIXES", "FrameSource", "AnnotatedVideoWriter", "draw_box", "write_boxes"]
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 
 
 class FrameSource:
@@ -27,7 +28,7 @@ class FrameSource:
         self.path = Path(path)
         self._files: list[Path] | None = None
         if self.path.is_dir():
-            self._files = sorted(p for p in self.path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+            self._files = list_images(self.path)
             if not self._files:
                 raise ValueError(f"folder {self.path} contains no images ({', '.join(IMAGE_SUFFIXES)})")
             self.fps = 30.0

@@ -56,3 +56,17 @@ def local_hub(monkeypatch, tmp_path):
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     yield hub
     hub.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _frame_cache(tmp_path_factory):
+    """Video frames decoded by the readers go to a per-run folder, never the user's cache."""
+    import os
+
+    old = os.environ.get("DCFFNET_FRAME_CACHE")
+    os.environ["DCFFNET_FRAME_CACHE"] = str(tmp_path_factory.mktemp("frame-cache"))
+    yield
+    if old is None:
+        os.environ.pop("DCFFNET_FRAME_CACHE", None)
+    else:
+        os.environ["DCFFNET_FRAME_CACHE"] = old

@@ -82,3 +82,26 @@ def test_region_overlap():
     assert region_overlap(np.array([20, 20, 5, 5.0]), square) == 0.0
     # bounded to a 5x5 image: both regions become the 5x5 square
     assert region_overlap(np.array([0, 0, 10, 10.0]), np.array([0, 0, 5, 5.0]), bounds=(5, 5)) == pytest.approx(1.0)
+
+
+def test_auroc_on_hand_made_scores():
+    from dcffnet.eval.metrics import auroc
+
+    assert auroc([0.9, 0.8], [0.1, 0.2]) == 1.0
+    assert auroc([0.1], [0.9]) == 0.0
+    assert auroc([0.5, 0.5], [0.5]) == 0.5  # ties count half
+    assert auroc([0.9, 0.3], [0.5, 0.1]) == 0.75  # 3 of 4 pairs ordered right
+    assert np.isnan(auroc([], [0.1]))
+
+
+def test_score_separation_uses_iou_classes_and_skips_frame_zero():
+    from dcffnet.eval.metrics import score_separation
+
+    gt = np.array([[0, 0, 10, 10]] * 5, dtype=float)
+    gt[4] = np.nan  # absent target: not counted
+    pred = np.array([[0, 0, 10, 10], [0, 0, 10, 10], [1, 1, 10, 10], [50, 50, 10, 10], [0, 0, 10, 10]], dtype=float)
+    scores = np.array([0.0, 0.9, 0.7, 0.2, 0.99])
+    out = score_separation([pred], [gt], [scores])
+    assert out["frames_on_target"] == 2 and out["frames_off_target"] == 1
+    assert out["score_on_target"] == pytest.approx(0.8) and out["score_off_target"] == pytest.approx(0.2)
+    assert out["score_auroc"] == 1.0

@@ -316,3 +316,50 @@ def test_tune_with_ping_pong_records_it(bench, tmp_path, checkpoint_dir):
     import dcffnet
 
     assert dcffnet.Tracker.from_pretrained(out).checkpoint_info["metrics"]["tuning"]["ping_pong"] == 1
+
+
+def test_eval_prints_peer_ratios_and_flags_training_overlap(bench, tmp_path, tiny_model, capsys):
+    from dcffnet.hub import save_pretrained
+
+    ckpt = save_pretrained(tiny_model, tmp_path / "trained", training={"sequences": ["videos/otb/seq1", "videos/x/other"]})
+    out = tmp_path / "out"
+    code = main(["eval", "--dataset", str(bench), "--tracker", f"dcffnet:{ckpt},name=mine", "--tracker", "opencv:mil",
+                 "--out", str(out), "--no-progress"])
+    assert code == 0
+    captured = capsys.readouterr()
+    assert "WARNING: mine was trained on 1 of these sequences (seq1)" in captured.err
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["warnings"] and "seq1" in summary["warnings"][0]
+    [ratio] = summary["peer_ratios"]
+    mine, mil = summary["trackers"]["mine"], summary["trackers"]["opencv-mil"]
+    assert ratio["tracker"] == "mine" and ratio["peer"] == "opencv-mil"
+    assert ratio["auc"] == pytest.approx(mine["auc"] / mil["auc"])
+    assert ratio["fps"] == pytest.approx(mine["fps"] / mil["fps"])
+    assert 0.0 <= mine["score_on_target"] <= 1.0 or np.isnan(mine["score_on_target"])
+    assert mine["frames_on_target"] + mine["frames_off_target"] <= 12 + 9 + 10 - 3
+    assert "Ratios to the peers" in captured.out and "| mine | opencv-mil |" in captured.out
+    assert "WARNING: mine was trained" in (out / "results.md").read_text()
+
+
+def test_no_overlap_warning_for_held_out_sequences(bench, tmp_path, tiny_model, capsys):
+    from dcffnet.hub import save_pretrained
+
+    ckpt = save_pretrained(tiny_model, tmp_path / "trained", training={"sequences": ["videos/otb/Bolt"]})
+    assert main(["eval", "--dataset", str(bench), "--tracker", f"dcffnet:{ckpt}", "--out", str(tmp_path / "o"),
+                 "--no-progress"]) == 0
+    assert "WARNING" not in capsys.readouterr().err
+
+
+def test_tune_keeps_the_checkpoints_values_outside_the_grid(bench, tmp_path, tiny_model):
+    """Tuning lr alone must not reset size_calibration / size_scale to the library defaults."""
+    import dcffnet
+    from dcffnet.hub import save_pretrained
+
+    ckpt = save_pretrained(tiny_model, tmp_path / "ckpt", tracker={"size_scale": 0.9, "size_calibration": 1.0,
+                                                                   "penalty_k": 0.3})
+    out = tmp_path / "tuned"
+    assert main(["tune", "--weights", str(ckpt), "--dataset", str(bench), "--grid", "lr=0.2,0.4", "penalty_k=0.3",
+                 "window_influence=0.3", "--save-to", str(out), "--no-progress"]) == 0
+    hp = dcffnet.Tracker.from_pretrained(out).hparams
+    assert hp.size_scale == 0.9 and hp.size_calibration == 1.0 and hp.penalty_k == 0.3
+    assert hp.lr in (0.2, 0.4)

@@ -190,3 +190,39 @@ def test_stage1_with_distillation_from_the_nanotrack_backbone(tmp_path):
     assert state["adapter"]["weight"].shape[0] == 48
     model, _ = dcffnet.load_pretrained(tmp_path / "run" / "checkpoint")  # the adapter is not in the checkpoint
     assert not any("adapter" in k for k in model.state_dict())
+
+
+def test_shipped_recipes_name_no_local_folders():
+    from dcffnet.train.config import recipe_path
+
+    for name in list_recipes():
+        text = recipe_path(name).read_text()
+        assert "../" not in text and "/work" not in text, name
+        assert load_recipe(name).data.data_root == "."
+
+
+def test_stage2_from_the_pretrained_mobile_backbone(tmp_path):
+    """backbone_init loads NanoTrack-layout weights, starts the CF outputs at zero, lists the
+    training videos in the checkpoint and stores no local paths."""
+    from test_mobile_backbone import _layers, _write_graph
+    from torch import nn
+
+    from dcffnet.models import create
+
+    source = create("dcffnet_mobile")
+    _write_graph(tmp_path / "nt.onnx", [("Gemm" if isinstance(m, nn.Linear) else "Conv",
+                                         [m.weight.detach().numpy(), m.bias.detach().numpy()]) for m in _layers(source)])
+    recipe = _recipe(tmp_path, stage=2, architecture="dcffnet_mobile", epochs=1, model={},
+                     backbone_init=str(tmp_path / "nt.onnx"), trainable=["cf1", "cf2", "neck", "head"])
+    ckpt = train(load_recipe(recipe), tmp_path / "m", progress=False)
+    model, info = dcffnet.load_pretrained(ckpt)
+    for a, b in zip(_layers(source), _layers(model)):  # frozen backbone = the imported weights
+        assert torch.equal(a.weight, b.weight)
+    training = info["training"]
+    assert training["backbone_init"] == "nt.onnx" and training["recipe"]["backbone_init"] == "nt.onnx"
+    assert training["recipe"]["data"]["data_root"] == "data"
+    assert training["sequences"] == ["videos/group/seq0", "videos/group/seq1", "videos/group/seq2"]
+    assert training["image_sets"] == ["stills"]
+    with pytest.raises(ValueError, match="backbone: mobilenet"):
+        train(load_recipe(_recipe(tmp_path, stage=2, epochs=1, backbone_init=str(tmp_path / "nt.onnx"))),
+              tmp_path / "wrong", progress=False)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..train.datasets.base import list_images, read_box_file, read_flags, sequence_names
+from ..data import list_images, read_box_file, read_flags, sequence_frames, sequence_names
 
 __all__ = ["Sequence", "FORMATS", "load_benchmark", "polygon_to_box", "read_otb", "read_vot", "read_lasot",
            "read_got10k", "read_uav123", "read_folder", "ping_pong"]
@@ -181,9 +181,11 @@ def read_uav123(root: str | Path, subset: str = "UAV123") -> list[Sequence]:
 
 
 def read_folder(root: str | Path) -> list[Sequence]:
-    """Generic folder format (as ``../shared/data/sequences``): ``<seq>/img/*.jpg``,
-    ``groundtruth.txt`` (``x,y,w,h``) and an optional ``meta.json`` whose ``box_convention`` says
-    ``1-based`` (OTB/UAV123 convention, converted) or 0-based (default)."""
+    """Generic folder format: ``<seq>/groundtruth.txt`` (``x,y,w,h`` per frame, ``nan`` rows where
+    the target is absent), the frames in ``<seq>/img/``, beside the file, or as a video file
+    (``<seq>/video.mp4``, decoded once into the frame cache, see :func:`dcffnet.data.sequence_frames`),
+    and an optional ``meta.json`` whose ``box_convention`` says ``1-based`` (OTB/UAV123 convention,
+    converted) or 0-based (default)."""
     root = Path(root)
     seqs = []
     for folder in sorted(p for p in root.iterdir() if (p / "groundtruth.txt").is_file()):
@@ -192,8 +194,10 @@ def read_folder(root: str | Path) -> list[Sequence]:
         meta = json.loads(meta_file.read_text()) if meta_file.is_file() else {}
         if "1-based" in str(meta.get("box_convention", "")).lower():
             gt[:, :2] -= 1.0
-        frames_dir = folder / "img" if (folder / "img").is_dir() else folder
-        seqs.append(Sequence(folder.name, list_images(frames_dir), gt, attributes=meta))
+        frames = sequence_frames(folder)
+        if len(frames) != len(gt):
+            warnings.warn(f"{folder}: {len(frames)} frames but {len(gt)} boxes; using the first {min(len(frames), len(gt))}")
+        seqs.append(Sequence(folder.name, frames, gt, attributes=meta))
     return seqs
 
 

@@ -17,7 +17,7 @@ import numpy as np
 
 __all__ = ["iou", "center_error", "normalized_center_error", "success_curve", "precision_curve",
            "normalized_precision_curve", "SUCCESS_THRESHOLDS", "PRECISION_THRESHOLDS", "NORM_PRECISION_THRESHOLDS",
-           "ope_scores", "summarize_ope", "got10k_scores"]
+           "ope_scores", "summarize_ope", "got10k_scores", "auroc", "score_separation"]
 
 SUCCESS_THRESHOLDS = np.linspace(0, 1, 21)
 PRECISION_THRESHOLDS = np.arange(0, 51, dtype=np.float64)
@@ -127,3 +127,44 @@ def got10k_scores(preds: list[np.ndarray], gts: list[np.ndarray],
         raise ValueError("no valid frames to score")
     return {"ao": float(all_ious.mean()), "sr50": float((all_ious > 0.5).mean()),
             "sr75": float((all_ious > 0.75).mean())}
+
+
+def auroc(positive: np.ndarray, negative: np.ndarray) -> float:
+    """Area under the ROC curve of a score that should be higher on ``positive`` than on ``negative``
+    samples (the probability that a random positive outscores a random negative; ties count half).
+    NaN when either set is empty."""
+    pos = np.asarray(positive, dtype=np.float64).ravel()
+    neg = np.asarray(negative, dtype=np.float64).ravel()
+    if not len(pos) or not len(neg):
+        return float("nan")
+    values = np.concatenate([pos, neg])
+    order = np.argsort(values, kind="mergesort")
+    ranks = np.empty(len(values))
+    ranks[order] = np.arange(1, len(values) + 1)
+    for v in np.unique(values):  # average ranks of ties
+        tied = values == v
+        if tied.sum() > 1:
+            ranks[tied] = ranks[tied].mean()
+    return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
+
+
+def score_separation(pred: list[np.ndarray], gt: list[np.ndarray], scores: list[np.ndarray],
+                     on: float = 0.5, off: float = 0.1) -> dict[str, float]:
+    """How well a tracker's per-frame confidence tells frames on the target from frames off it.
+
+    Over every frame but the first (the initialisation) with a valid ground truth: the mean score
+    where IoU > ``on`` and where IoU < ``off``, the frame counts, and the AUROC of the score for
+    telling the two apart.
+    """
+    on_scores, off_scores = [], []
+    for p, g, s in zip(pred, gt, scores):
+        overlap = iou(p, g)[1:]
+        s = np.asarray(s, dtype=np.float64)[1:]
+        valid = overlap >= 0
+        on_scores.append(s[valid & (overlap > on)])
+        off_scores.append(s[valid & (overlap < off)])
+    pos, neg = np.concatenate(on_scores), np.concatenate(off_scores)
+    return {"score_on_target": float(pos.mean()) if len(pos) else float("nan"),
+            "score_off_target": float(neg.mean()) if len(neg) else float("nan"),
+            "frames_on_target": int(len(pos)), "frames_off_target": int(len(neg)),
+            "score_auroc": auroc(pos, neg)}

@@ -23,19 +23,33 @@ import cv2
 import numpy as np
 
 from .datasets import Sequence
-from .metrics import got10k_scores, ope_scores, summarize_ope
+from .metrics import got10k_scores, ope_scores, score_separation, summarize_ope
 from .peers import OpenCVTracker
 from .vot import accuracy_robustness, eao_score, run_supervised
 
-__all__ = ["TrackerSpec", "parse_tracker_spec", "run_ope", "run_vot", "write_report"]
+__all__ = ["TrackerSpec", "parse_tracker_spec", "overlapping_sequences", "run_ope", "run_vot", "peer_ratios",
+           "write_report"]
 
 
 @dataclass
 class TrackerSpec:
-    """A named tracker factory (each sequence gets a fresh instance)."""
+    """A named tracker factory (each sequence gets a fresh instance).
+
+    ``training_sequences``: for dcffnet checkpoints, the videos the weights were trained on
+    (``dataset/source/sequence`` names from the checkpoint's config), to flag contaminated scores.
+    """
 
     name: str
     make: Callable[[], Any]
+    training_sequences: tuple[str, ...] = ()
+    is_peer: bool = False
+
+
+def overlapping_sequences(spec: TrackerSpec, sequences: list[Sequence]) -> list[str]:
+    """Names of ``sequences`` that appear in ``spec``'s training list (matched on the sequence
+    folder name, case-insensitive): results on them are not held-out results."""
+    trained = {name.rstrip("/").rsplit("/", 1)[-1].lower() for name in spec.training_sequences}
+    return [s.name for s in sequences if s.name.lower() in trained]
 
 
 def parse_tracker_spec(spec: str, peer_models: str | Path | None = None, device: str | None = None) -> TrackerSpec:
@@ -73,12 +87,13 @@ def parse_tracker_spec(spec: str, peer_models: str | Path | None = None, device:
         def make_dcffnet() -> Tracker:
             return Tracker(model=model, hparams=preset or info.get("tracker"), device=device)
 
-        return TrackerSpec(name, make_dcffnet)
+        trained = tuple((info.get("training") or {}).get("sequences") or ())
+        return TrackerSpec(name, make_dcffnet, training_sequences=trained)
     if kind == "opencv":
         if "preset" in opts:
             raise ValueError(f"preset= applies to dcffnet trackers only, not {spec!r}")
         OpenCVTracker(arg, peer_models)  # raises PeerUnavailable early
-        return TrackerSpec(opts.get("name") or f"opencv-{arg}", lambda: OpenCVTracker(arg, peer_models))
+        return TrackerSpec(opts.get("name") or f"opencv-{arg}", lambda: OpenCVTracker(arg, peer_models), is_peer=True)
     raise ValueError(f"unknown tracker spec {spec!r}: use dcffnet[:WEIGHTS] or opencv:csrt|kcf|mil|nano|vit")
 
 
@@ -89,13 +104,18 @@ def _read(path: Path) -> np.ndarray:
     return image
 
 
-def run_ope(sequences: list[Sequence], trackers: list[TrackerSpec], progress: bool = True
+def run_ope(sequences: list[Sequence], trackers: list[TrackerSpec], progress: bool = True,
+            scores: dict[str, dict[str, np.ndarray]] | None = None
             ) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, float]]:
     """One-pass evaluation of every tracker on every sequence, in one call.
 
     Per sequence, the trackers run one after the other over the whole sequence (not interleaved
     frame by frame: alternating OpenCV's and torch's thread pools on every frame slows both, so
     FPS would depend on which trackers share the run). Decoding frames is not timed.
+
+    Args:
+        scores: if given, filled with ``scores[tracker][sequence]``, the ``(N,)`` per-frame
+            confidence each ``update`` returned (1.0 for frame 0).
 
     Returns:
         ``(boxes, fps)``: ``boxes[tracker][sequence]`` is ``(N, 4)`` (frame 0 = the ground truth) and
@@ -114,6 +134,7 @@ def run_ope(sequences: list[Sequence], trackers: list[TrackerSpec], progress: bo
             bar.set_description(f"{seq.name} {spec.name}")
             tracker = spec.make()
             out = np.zeros((len(seq), 4))
+            conf = np.ones(len(seq))
             for i, path in enumerate(seq.frames):
                 image = _read(path)
                 t0 = time.perf_counter()
@@ -121,12 +142,14 @@ def run_ope(sequences: list[Sequence], trackers: list[TrackerSpec], progress: bo
                     tracker.init(image, init_box)
                     box = init_box
                 else:
-                    box, _ = tracker.update(image)
+                    box, conf[i] = tracker.update(image)
                 seconds[spec.name] += time.perf_counter() - t0
                 frames[spec.name] += 1
                 out[i] = box
                 bar.update(1)
             boxes[spec.name][seq.name] = out
+            if scores is not None:
+                scores.setdefault(spec.name, {})[seq.name] = conf
     bar.close()
     return boxes, {name: frames[name] / max(seconds[name], 1e-9) for name in seconds}
 
@@ -160,9 +183,30 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def peer_ratios(summary: dict[str, Any], peers: list[str]) -> list[dict[str, Any]]:
+    """For every tracker that is not a peer: its success AUC, precision and FPS divided by each peer's."""
+    rows = []
+    for name, data in summary["trackers"].items():
+        if name in peers:
+            continue
+        for peer in peers:
+            ref = summary["trackers"][peer]
+            rows.append({"tracker": name, "peer": peer,
+                         **{k: data[k] / ref[k] if ref[k] else float("nan") for k in ("auc", "precision", "fps")}})
+    return rows
+
+
 def write_report(out_dir: str | Path, sequences: list[Sequence], boxes: dict[str, dict[str, np.ndarray]],
-                 fps: dict[str, float], dataset: str = "", extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Score OPE results and write result files, ``summary.json``, ``results.md`` and the plots."""
+                 fps: dict[str, float], dataset: str = "", extra: dict[str, Any] | None = None,
+                 scores: dict[str, dict[str, np.ndarray]] | None = None, peers: list[str] | None = None,
+                 warnings_: list[str] | None = None) -> dict[str, Any]:
+    """Score OPE results and write result files, ``summary.json``, ``results.md`` and the plots.
+
+    With ``scores`` (from :func:`run_ope`) each tracker also gets :func:`score_separation`; with
+    ``peers`` (names of reference trackers in ``boxes``) ``results.md`` gets the ratio of every other
+    tracker's AUC, precision and FPS to each peer's, all from this one run. ``warnings_`` (e.g.
+    training-set overlap) are written at the top of ``results.md``.
+    """
     from .plots import plot_curves, plots_available
 
     out = Path(out_dir)
@@ -180,22 +224,42 @@ def write_report(out_dir: str | Path, sequences: list[Sequence], boxes: dict[str
         got = got10k_scores([per_seq_boxes[s.name] for s in sequences], [s.gt for s in sequences],
                             [s.cover for s in sequences])
         overall[tracker] = total
+        separation = {}
+        if scores is not None and tracker in scores:
+            separation = score_separation([per_seq_boxes[s.name] for s in sequences], [s.gt for s in sequences],
+                                          [scores[tracker][s.name] for s in sequences])
         summary["trackers"][tracker] = {
             "auc": total["auc"], "precision": total["precision"], "norm_precision": total["norm_precision"],
-            **got, "fps": fps[tracker],
+            **got, "fps": fps[tracker], **separation,
             "success_curve": total["success_curve"], "precision_curve": total["precision_curve"],
             "per_sequence": {k: {m: v[m] for m in ("auc", "precision", "norm_precision")} for k, v in per_seq.items()},
         }
+    peers = [p for p in (peers or []) if p in summary["trackers"]]
+    ratios = peer_ratios(summary, peers)
+    summary["peer_ratios"] = ratios
+    summary["warnings"] = list(warnings_ or [])
     if extra:
         summary.update(extra)
     (out / "summary.json").write_text(json.dumps(_jsonable(summary), indent=2))
-    lines = [f"# OPE results{': ' + dataset if dataset else ''}", "",
-             f"{len(sequences)} sequences, {sum(len(s) for s in sequences)} frames.", "",
-             "| tracker | success AUC | precision (20 px) | norm. precision (0.2) | FPS |",
-             "|---|---:|---:|---:|---:|"]
+    lines = [f"# OPE results{': ' + dataset if dataset else ''}", ""]
+    lines += [f"WARNING: {w}" for w in summary["warnings"]] + ([""] if summary["warnings"] else [])
+    lines += [f"{len(sequences)} sequences, {sum(len(s) for s in sequences)} frames.", "",
+              "| tracker | success AUC | precision (20 px) | norm. precision (0.2) | FPS "
+              "| score IoU>0.5 | score IoU<0.1 | score AUROC |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|"]
+
+    def _f(value: Any) -> str:
+        return "-" if value is None or not np.isfinite(value) else f"{value:.3f}"
+
     for tracker, data in sorted(summary["trackers"].items(), key=lambda kv: -kv[1]["auc"]):
         lines.append(f"| {tracker} | {data['auc']:.3f} | {data['precision']:.3f} | {data['norm_precision']:.3f} "
-                     f"| {data['fps']:.1f} |")
+                     f"| {data['fps']:.1f} | {_f(data.get('score_on_target'))} | {_f(data.get('score_off_target'))} "
+                     f"| {_f(data.get('score_auroc'))} |")
+    if ratios:
+        lines += ["", "Ratios to the peers (same run):", "",
+                  "| tracker | peer | AUC ratio | precision ratio | FPS ratio |", "|---|---|---:|---:|---:|"]
+        for r in ratios:
+            lines.append(f"| {r['tracker']} | {r['peer']} | {r['auc']:.3f} | {r['precision']:.3f} | {r['fps']:.3f} |")
     lines += ["", "Per sequence (success AUC):", "",
               "| sequence | " + " | ".join(summary["trackers"]) + " |",
               "|---|" + "---:|" * len(summary["trackers"])]

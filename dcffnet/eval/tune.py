@@ -1,6 +1,6 @@
 """Grid search of the tracking hyper-parameters (penalty_k, window_influence, lr) on a set of sequences.
 
-Tune on held-out *training* videos, never on the sequences you report results on.
+Tune on a validation split, never on the sequences you report results on.
 """
 
 from __future__ import annotations
@@ -40,6 +40,9 @@ def grid_search(model: Any, sequences: list[Sequence], grid: dict[str, list[floa
                 base: TrackerHParams | None = None, device: str | None = None,
                 progress: bool = False) -> list[dict[str, Any]]:
     """Score every combination of ``grid`` values (success AUC over ``sequences``), best first.
+
+    Fields not in ``grid`` come from ``base`` (pass the checkpoint's own values, e.g.
+    ``resolve_hparams(None, info["tracker"])``; default: the library defaults).
 
     Returns:
         ``[{"hparams": TrackerHParams, "auc": float, "precision": float}, ...]`` sorted by AUC.

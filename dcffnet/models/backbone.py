@@ -27,7 +27,7 @@ from torchvision.models.resnet import Bottleneck
 
 from .config import ModelConfig
 
-__all__ = ["Stem", "make_resnet_stage", "Neck", "STEM_STRIDE", "BLOCK2_STRIDE", "feature_sizes"]
+__all__ = ["Stem", "make_resnet_stage", "Neck", "STEM_STRIDE", "BLOCK2_STRIDE", "feature_sizes", "backbone_stride"]
 
 STEM_STRIDE = 3
 BLOCK2_STRIDE = 2
@@ -80,16 +80,16 @@ def make_resnet_stage(inplanes: int, planes: int, blocks: int, stride: int = 1, 
 
 
 class Neck(nn.Module):
-    """conv4 (1x1 channel reduction), conv5 and conv6 (3x3 without padding, each shrinking the map by 2).
+    """conv4 (1x1 channel reduction), conv5 and conv6 (3x3; without padding each shrinks the map by 2).
 
     conv5 and conv6 are "the last two layers" that stage 2 fine-tunes.
     """
 
-    def __init__(self, in_channels: int, channels: int) -> None:
+    def __init__(self, in_channels: int, channels: int, padding: int = 0) -> None:
         super().__init__()
         self.conv4 = _conv_bn(in_channels, channels, 1)
-        self.conv5 = _conv_bn(channels, channels, 3)
-        self.conv6 = _conv_bn(channels, channels, 3, relu=False)
+        self.conv5 = _conv_bn(channels, channels, 3, padding=padding)
+        self.conv6 = _conv_bn(channels, channels, 3, padding=padding, relu=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.conv6(self.conv5(self.conv4(x)))
@@ -99,13 +99,29 @@ def _conv_out(n: int, kernel: int, stride: int = 1, padding: int = 0) -> int:
     return (n + 2 * padding - kernel) // stride + 1
 
 
+def backbone_stride(config: ModelConfig) -> int:
+    """Total stride (input pixels per feature cell) at the neck."""
+    if config.backbone == "mobilenet":
+        return 16
+    return STEM_STRIDE * BLOCK2_STRIDE
+
+
 def feature_sizes(config: ModelConfig, input_size: int) -> dict[str, int]:
-    """Side length of every backbone output for a square input of ``input_size`` pixels."""
+    """Side length of every backbone output for a square input of ``input_size`` pixels
+    (``stem`` is the map CF module 1 sees, ``block3`` the one CF module 2 sees)."""
     sizes: dict[str, int] = {}
-    n = _conv_out(input_size, 7, STEM_STRIDE, 6)
-    sizes["conv1"] = sizes["conv2"] = sizes["conv3"] = n
-    n = _conv_out(n, 3, BLOCK2_STRIDE, 1)
-    sizes["block2"] = sizes["block3"] = sizes["conv4"] = n
-    sizes["conv5"] = n - 2
-    sizes["conv6"] = n - 4
+    if config.backbone == "mobilenet":
+        from .mobilenet import mobile_feature_sizes
+
+        sizes.update(mobile_feature_sizes(input_size))
+        n = sizes["block3"]
+    else:
+        n = _conv_out(input_size, 7, STEM_STRIDE, 6)
+        sizes["conv1"] = sizes["conv2"] = sizes["conv3"] = sizes["stem"] = n
+        n = _conv_out(n, 3, BLOCK2_STRIDE, 1)
+        sizes["block2"] = sizes["block3"] = n
+    sizes["conv4"] = n
+    shrink = 2 - 2 * config.neck_padding
+    sizes["conv5"] = n - shrink
+    sizes["conv6"] = n - 2 * shrink
     return sizes

@@ -8,9 +8,10 @@ from typing import Any
 
 from ..fields import reject_unknown_keys
 
-__all__ = ["ModelConfig", "CF_CHOICES", "HEAD_CHOICES"]
+__all__ = ["ModelConfig", "CF_CHOICES", "HEAD_CHOICES", "BACKBONE_CHOICES"]
 
 CF_CHOICES = ("none", "first", "second", "double")
+BACKBONE_CHOICES = ("resnet", "mobilenet")
 HEAD_CHOICES = ("siamfc", "car")
 
 
@@ -21,10 +22,16 @@ class ModelConfig:
     Sizes are in pixels of the network input crops; channel counts are per layer.
 
     Attributes:
+        backbone: ``resnet`` (the paper's partial ResNet-50: stem, layer2, dilated layer3; sized by
+            the fields below) or ``mobilenet`` (NanoTrack v2's MobileNetV3 stages, fixed widths,
+            stride 16; see ``dcffnet.models.mobilenet``). The CF modules sit between the stages of either.
         stem_channels: output channels of conv1, conv2, conv3 (conv1 is 7x7 stride 3, the others 3x3).
         block2_planes / block2_blocks: ResNet ``layer2`` bottleneck width and depth (output 4x planes, stride 2).
         block3_planes / block3_blocks / block3_dilation: ResNet ``layer3`` (stride 1, dilated).
         neck_channels: conv4-conv6 width (the feature width both heads see).
+        neck_padding: padding of the 3x3 conv5/conv6 (0: each shrinks the map by 2; 1: sizes kept).
+        template_crop: side (cells) of the central part of the template's neck map used as the head's
+            kernel (as SiamRPN++ crops 15x15 to 7x7); 0 = the whole map.
         cf: which correlation-fusion modules exist: ``none`` | ``first`` | ``second`` | ``double``.
         template_fusion: ``none`` (template passes through) or ``self`` (see ``CorrelationFusion``).
         cf_upsample: integer upsampling factor of CF responses, ``None`` = smallest that covers the map.
@@ -35,6 +42,7 @@ class ModelConfig:
         pixel_mean / pixel_std: per-channel normalisation applied inside the network to BGR 0-255 input.
     """
 
+    backbone: str = "resnet"
     stem_channels: tuple[int, int, int] = (64, 64, 64)
     block2_planes: int = 128
     block2_blocks: int = 4
@@ -42,6 +50,8 @@ class ModelConfig:
     block3_blocks: int = 6
     block3_dilation: int = 2
     neck_channels: int = 256
+    neck_padding: int = 0
+    template_crop: int = 0
     cf: str = "double"
     template_fusion: str = "none"
     cf_upsample: int | None = None
@@ -60,6 +70,12 @@ class ModelConfig:
         # Normalise JSON lists back to tuples so a round trip compares equal.
         for name in ("stem_channels", "pixel_mean", "pixel_std"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
+        if self.backbone not in BACKBONE_CHOICES:
+            raise ValueError(f"backbone must be one of {BACKBONE_CHOICES}, got {self.backbone!r}")
+        if self.neck_padding not in (0, 1):
+            raise ValueError(f"neck_padding must be 0 or 1, got {self.neck_padding!r}")
+        if self.template_crop < 0:
+            raise ValueError(f"template_crop must be >= 0 cells, got {self.template_crop!r}")
         if self.cf not in CF_CHOICES:
             raise ValueError(f"cf must be one of {CF_CHOICES}, got {self.cf!r}")
         if self.head not in HEAD_CHOICES:

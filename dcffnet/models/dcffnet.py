@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from ..geometry import ResponseGeometry
-from .backbone import BLOCK2_STRIDE, STEM_STRIDE, Neck, Stem, feature_sizes, make_resnet_stage
+from .backbone import BLOCK2_STRIDE, Neck, Stem, backbone_stride, feature_sizes, make_resnet_stage
 from .config import ModelConfig
 from .fusion import CorrelationFusion
 from .heads import CARHead, SiamFCHead
@@ -55,18 +55,24 @@ class DCFFNet(nn.Module):
         super().__init__()
         self.config = config = config or ModelConfig()
         self.architecture = architecture
-        block2_out = config.block2_planes * 4
-        block3_out = config.block3_planes * 4
-        self.stem = Stem(config.stem_channels)
-        self.cf1 = (CorrelationFusion(config.stem_channels[2], config.template_fusion, config.cf_upsample)
+        if config.backbone == "mobilenet":
+            from .mobilenet import mobile_stages
+
+            self.stem, self.block2, self.block3 = mobile_stages()
+            stem_out, block3_out = self.stem.out_channels, self.block3.out_channels
+        else:
+            stem_out, block3_out = config.stem_channels[2], config.block3_planes * 4
+            self.stem = Stem(config.stem_channels)
+            self.block2 = make_resnet_stage(stem_out, config.block2_planes, config.block2_blocks,
+                                            stride=BLOCK2_STRIDE)
+            self.block3 = make_resnet_stage(config.block2_planes * 4, config.block3_planes, config.block3_blocks,
+                                            dilation=config.block3_dilation)
+        self.cf1 = (CorrelationFusion(stem_out, config.template_fusion, config.cf_upsample)
                     if config.uses_first_cf else None)
-        self.block2 = make_resnet_stage(config.stem_channels[2], config.block2_planes, config.block2_blocks,
-                                        stride=BLOCK2_STRIDE)
-        self.block3 = make_resnet_stage(block2_out, config.block3_planes, config.block3_blocks,
-                                        dilation=config.block3_dilation)
         self.cf2 = (CorrelationFusion(block3_out, config.template_fusion, config.cf_upsample)
                     if config.uses_second_cf else None)
-        self.neck = Neck(block3_out, config.neck_channels)
+        self.feature_channels = block3_out
+        self.neck = Neck(block3_out, config.neck_channels, config.neck_padding)
         if config.head == "car":
             self.head: nn.Module = CARHead(config.neck_channels, config.head_channels, config.tower_convs,
                                            config.gn_groups)
@@ -79,12 +85,22 @@ class DCFFNet(nn.Module):
         s_sizes = feature_sizes(config, config.search_size)
         if t_sizes["conv6"] < 1:
             raise ValueError(f"template_size={config.template_size} is too small: the template map vanishes")
+        kernel = t_sizes["conv6"]
+        crop_start = 0
+        if config.template_crop:
+            if config.template_crop > kernel or (kernel - config.template_crop) % 2:
+                raise ValueError(f"template_crop={config.template_crop} must be <= the template map side ({kernel}) "
+                                 "and differ from it by an even number of cells")
+            crop_start = (kernel - config.template_crop) // 2
+            kernel = config.template_crop
+        self._template_crop = (crop_start, kernel) if config.template_crop else None
         self.feature_sizes = {"template": t_sizes, "search": s_sizes}
         self.geometry = ResponseGeometry(
             template_size=config.template_size,
             search_size=config.search_size,
-            stride=STEM_STRIDE * BLOCK2_STRIDE,
-            size=s_sizes["conv6"] - t_sizes["conv6"] + 1,
+            stride=backbone_stride(config),
+            size=s_sizes["conv6"] - kernel + 1,
+            kernel_offset=crop_start,
         )
 
     # ----------------------------------------------------------------------------------------
@@ -105,7 +121,11 @@ class DCFFNet(nn.Module):
         if self.cf2 is not None:
             k2 = f
             f = self.cf2.template_branch(f)
-        return TemplateFeatures(k1, k2, self.neck(f))
+        final = self.neck(f)
+        if self._template_crop is not None:
+            start, side = self._template_crop
+            final = final[:, :, start:start + side, start:start + side].contiguous()
+        return TemplateFeatures(k1, k2, final)
 
     def search_features(self, x: torch.Tensor, template: TemplateFeatures) -> torch.Tensor:
         """Run the search branch on ``(B, 3, S, S)`` crops, fused with the cached template features."""

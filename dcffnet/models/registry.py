@@ -78,3 +78,13 @@ def _dcffnet_nano() -> ModelConfig:
     return ModelConfig(stem_channels=(8, 8, 16), block2_planes=16, block2_blocks=1, block3_planes=32,
                        block3_blocks=1, neck_channels=64, head_channels=64, tower_convs=1, gn_groups=16,
                        template_size=95, search_size=191)
+
+
+@register_model("dcffnet_mobile")
+def _dcffnet_mobile() -> ModelConfig:
+    """NanoTrack v2's MobileNetV3 stages (load its pretrained weights with ``backbone_init``) with both
+    correlation-fusion modules, a padded 64-wide neck, the central 4x4 template cells as kernel
+    (13x13 response, stride 16) and a 3-conv CAR tower; BGR 0-255 input as NanoTrack takes it."""
+    return ModelConfig(backbone="mobilenet", neck_channels=64, neck_padding=1, template_crop=4, head_channels=64,
+                       tower_convs=3, gn_groups=16, template_size=127, search_size=255,
+                       pixel_mean=(0.0, 0.0, 0.0), pixel_std=(1.0, 1.0, 1.0))

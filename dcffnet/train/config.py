@@ -128,7 +128,7 @@ class DistillConfig:
 
     Attributes:
         teacher: ONNX backbone run with ``cv2.dnn`` on the search crops (BGR 0-255), e.g.
-            ``../shared/peers/models/nanotrack_backbone_sim.onnx``; empty = off.
+            NanoTrack v2's ``nanotrack_backbone_sim.onnx``; empty = off.
         weight: weight of the distillation term in the loss.
     """
 
@@ -144,6 +144,9 @@ class TrainConfig:
         stage: 1 (SiamFC pre-training from scratch) or 2 (CAR fine-tuning from ``init_from``).
         architecture: registered model name; ``model``: overrides of its :class:`ModelConfig` fields.
         init_from: stage 2: the stage-1 checkpoint folder (or name / hub id) to start from.
+        backbone_init: for ``backbone: mobilenet`` models: NanoTrack v2's backbone ONNX file whose
+            pretrained weights initialise the backbone (then stage 2 may start without ``init_from``;
+            the correlation-fusion outputs start at zero so the pretrained features pass unchanged).
         trainable: module-name prefixes that train in stage 2 (the rest is frozen, BN statistics too).
         epochs, batch_size: per the paper, batch is per process.
         seed: seeds the model init and every sample (sample ``i`` of epoch ``e`` depends only on them).
@@ -155,6 +158,7 @@ class TrainConfig:
     architecture: str = "dcffnet_r50"
     model: dict[str, Any] = field(default_factory=dict)
     init_from: str | None = None
+    backbone_init: str | None = None
     trainable: list[str] = field(default_factory=lambda: ["neck.conv5", "neck.conv6", "head"])
     epochs: int = 1
     batch_size: int = 32
@@ -172,8 +176,8 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.stage not in (1, 2):
             raise ValueError(f"stage must be 1 or 2, got {self.stage!r}")
-        if self.stage == 2 and not self.init_from:
-            raise ValueError("stage 2 needs init_from: the stage-1 checkpoint folder")
+        if self.stage == 2 and not self.init_from and not self.backbone_init:
+            raise ValueError("stage 2 needs init_from (the stage-1 checkpoint folder) or backbone_init")
         if self.epochs < 1 or self.batch_size < 1:
             raise ValueError(f"epochs and batch_size must be >= 1, got {self.epochs}, {self.batch_size}")
         if self.loss.cls_positive not in ("inside", "central"):

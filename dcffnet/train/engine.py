@@ -29,21 +29,36 @@ from torch.utils.data import DataLoader, DistributedSampler, SequentialSampler
 from ..hub import load_pretrained, save_pretrained
 from ..models import DCFFNet, create
 from ..models.config import ModelConfig
+from ..models.mobilenet import load_nanotrack_backbone
 from .config import TrainConfig
 from .distill import FeatureCapture, OnnxTeacher, distill_loss
 from .losses import balanced_logistic_loss, car_loss
 from .sampling import PairDataset, load_mixture
 from .targets import car_targets, siamfc_labels
 
-__all__ = ["build_model", "freeze_for_stage2", "train", "Trainer"]
+__all__ = ["build_model", "freeze_for_stage2", "portable_recipe", "train", "Trainer"]
 
 
 # ------------------------------------------------------------------------------------------- model
+def _init_pretrained_backbone(model: DCFFNet, onnx_file: str) -> DCFFNet:
+    """Load NanoTrack's backbone weights and zero the CF outputs (the pretrained features pass unchanged)."""
+    if model.config.backbone != "mobilenet":
+        raise ValueError(f"backbone_init needs a backbone: mobilenet architecture, not {model.architecture!r}")
+    load_nanotrack_backbone((model.stem, model.block2, model.block3), onnx_file)
+    for cf in (model.cf1, model.cf2):
+        if cf is not None:
+            torch.nn.init.zeros_(cf.norm.weight)
+    return model
+
+
 def build_model(config: TrainConfig) -> DCFFNet:
     """Stage 1: a fresh network with the SiamFC head. Stage 2: the stage-1 backbone from
-    ``init_from`` with a new CAR head (every non-head weight must come from the checkpoint)."""
-    if config.stage == 1:
-        return create(config.architecture, **{**config.model, "head": "siamfc"})
+    ``init_from`` with a new CAR head (every non-head weight must come from the checkpoint).
+    With ``backbone_init`` (and no ``init_from``) either stage starts from NanoTrack's backbone."""
+    if config.stage == 1 or not config.init_from:
+        head = "siamfc" if config.stage == 1 else "car"
+        model = create(config.architecture, **{**config.model, "head": head})
+        return _init_pretrained_backbone(model, config.backbone_init) if config.backbone_init else model
     source, _ = load_pretrained(config.init_from)
     args = {**source.config.to_dict(), **config.model, "head": "car"}
     model = DCFFNet(ModelConfig.from_dict(args), architecture=source.architecture)
@@ -54,6 +69,18 @@ def build_model(config: TrainConfig) -> DCFFNet:
         raise ValueError(f"stage-1 checkpoint {config.init_from} does not fit: missing {missing[:5]}, "
                          f"unexpected {unexpected[:5]}")
     return model
+
+
+def portable_recipe(config: TrainConfig) -> dict[str, Any]:
+    """The recipe as stored in a checkpoint: local paths reduced to their last component (the data
+    folder's name, the ONNX file's name), so a published ``config.json`` names no machine's folders."""
+    recipe = config.to_dict()
+    recipe["data"]["data_root"] = Path(config.data.data_root).resolve().name
+    if config.backbone_init:
+        recipe["backbone_init"] = Path(config.backbone_init).name
+    if config.distill.teacher:
+        recipe["distill"]["teacher"] = Path(config.distill.teacher).name
+    return recipe
 
 
 def freeze_for_stage2(model: DCFFNet, trainable: list[str]) -> list[str]:
@@ -194,7 +221,7 @@ class Trainer:
         if config.distill.teacher:
             teacher = OnnxTeacher(config.distill.teacher)
             probe = teacher(np.zeros((model.config.search_size, model.config.search_size, 3), np.uint8))
-            self.adapter = torch.nn.Conv2d(model.config.block3_planes * 4, probe.shape[0], 1).to(self.device)
+            self.adapter = torch.nn.Conv2d(model.feature_channels, probe.shape[0], 1).to(self.device)
             self.capture = FeatureCapture(model.neck.conv4)
             trainable = trainable + list(self.adapter.parameters())
             if self.distributed:
@@ -221,6 +248,8 @@ class Trainer:
             net = DistributedDataParallel(model, device_ids=[self.device.index] if self.device.type == "cuda" else None)
 
         mixture, excluded = load_mixture(config.data)
+        self.training_sequences = sorted({t.name for _, tr, _ in mixture for t in tr if t.is_video})
+        self.training_image_sets = sorted({s.root for s, tr, _ in mixture if any(not t.is_video for t in tr)})
         train_set = PairDataset([(s, tr) for s, tr, _ in mixture], config.data.samples_per_epoch,
                                 model.config.template_size, model.config.search_size, config.augment, config.seed,
                                 teacher=teacher)
@@ -312,10 +341,14 @@ class Trainer:
             "stage": config.stage,
             "epochs_completed": epoch + 1,
             "epochs": config.epochs,
-            "recipe": config.to_dict(),
+            "recipe": portable_recipe(config),
             "datasets": [d.root for d in config.data.datasets],
+            # Every video the weights have seen (dataset/source/sequence), so evaluations can flag overlap.
+            "sequences": list(getattr(self, "training_sequences", [])),
+            "image_sets": list(getattr(self, "training_image_sets", [])),
             "wall_time_s": round(seconds, 1),
             "init_from": config.init_from,
+            "backbone_init": Path(config.backbone_init).name if config.backbone_init else None,
         }
         save_pretrained(model, self.out / "checkpoint", training=training)
 

@@ -10,13 +10,14 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import Track, keep_names, list_images, read_box_file, read_flags, sequence_names
+from ...data import keep_names, list_images, read_box_file, read_flags, sequence_frames, sequence_names
+from .base import Track
 
 __all__ = ["read_folder", "read_got10k", "read_lasot", "read_uav123", "read_imagenet_vid"]
 
 
-def _track_from_folder(seq: Path, name: str, frames_dir: Path) -> Track | None:
-    frames = list_images(frames_dir)
+def _track_from_folder(seq: Path, name: str, frames_subdir: str = "img") -> Track | None:
+    frames = sequence_frames(seq, frames_subdir)
     boxes = read_box_file(seq / "groundtruth.txt")
     if not frames or not len(boxes):
         return None
@@ -36,9 +37,10 @@ def _track_from_folder(seq: Path, name: str, frames_dir: Path) -> Track | None:
 
 def read_folder(root: str | Path, split_file: str | Path | None = None) -> list[Track]:
     """Generic folder-of-sequences: every folder below ``root`` holding ``groundtruth.txt`` (one
-    ``x,y,w,h`` per frame, 0-based pixels, ``nan`` when absent) and its frames in ``img/`` (or beside
-    the file). Optional ``absence.label`` (1 = absent) is honoured. ``split_file`` lists the
-    sequence folder names to keep."""
+    ``x,y,w,h`` per frame, 0-based pixels, ``nan`` when absent) and its frames in ``img/``, beside
+    the file, or as a video file (``video.mp4``, decoded once into the frame cache, see
+    :func:`dcffnet.data.sequence_frames`). Optional ``absence.label`` (1 = absent) is honoured.
+    ``split_file`` lists the sequence folder names to keep."""
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f"dataset root not found: {root}")
@@ -48,8 +50,7 @@ def read_folder(root: str | Path, split_file: str | Path | None = None) -> list[
     for seq in seq_dirs:
         if keep is not None and seq.name not in keep:
             continue
-        frames_dir = seq / "img" if (seq / "img").is_dir() else seq
-        track = _track_from_folder(seq, f"{root.name}/{seq.relative_to(root).as_posix()}", frames_dir)
+        track = _track_from_folder(seq, f"{root.name}/{seq.relative_to(root).as_posix()}")
         if track is not None:
             tracks.append(track)
     return tracks
@@ -68,7 +69,7 @@ def read_got10k(root: str | Path, split_file: str | Path | None = None) -> list[
     for name in names:
         if keep is not None and name not in keep:
             continue
-        track = _track_from_folder(root / name, f"got10k/{name}", root / name)
+        track = _track_from_folder(root / name, f"got10k/{name}", "")
         if track is not None:
             tracks.append(track)
     return tracks
@@ -87,7 +88,7 @@ def read_lasot(root: str | Path, split_file: str | Path | None = None) -> list[T
     for seq in seqs:
         if keep is not None and seq.name not in keep:
             continue
-        track = _track_from_folder(seq, f"lasot/{seq.name}", seq / "img")
+        track = _track_from_folder(seq, f"lasot/{seq.name}")
         if track is not None:
             tracks.append(track)
     return tracks
