@@ -8,7 +8,7 @@ Quick start::
     box, score = tracker.update(next_frame)
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 from . import models
 from .errors import CheckpointError, WeightsNotFoundError

@@ -178,7 +178,8 @@ def _cmd_tune(args: argparse.Namespace) -> int:
         Path(args.out).write_text(_json.dumps([{**r, "hparams": r["hparams"].to_dict()} for r in results], indent=2))
     if args.save_to:
         metrics = dict(info.get("metrics") or {})
-        metrics["tuning"] = {"dataset": [str(d) for d in args.dataset], "sequences": len(sequences),
+        # folder names only: a published config.json names no machine's folders
+        metrics["tuning"] = {"dataset": [Path(d).name for d in args.dataset], "sequences": len(sequences),
                              "ping_pong": args.ping_pong, "auc": best["auc"],
                              "grid": grid}
         save_pretrained(model, args.save_to, tracker=best["hparams"], training=info.get("training"), metrics=metrics)

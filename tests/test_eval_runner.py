@@ -287,7 +287,7 @@ def test_tune_on_several_folders_and_name_clash(bench, tmp_path, checkpoint_dir,
     import dcffnet
 
     info = dcffnet.Tracker.from_pretrained(out).checkpoint_info["metrics"]["tuning"]
-    assert info["sequences"] == 4 and info["dataset"] == [str(bench), str(other)]
+    assert info["sequences"] == 4 and info["dataset"] == [bench.name, other.name]
     with pytest.raises(SystemExit, match="seq0"):
         main(["tune", "--weights", str(checkpoint_dir), "--dataset", str(bench), str(bench), "--grid", "lr=0.3",
               "--no-progress"])

@@ -104,7 +104,8 @@ class OpenCVTracker:
             raise RuntimeError("update() called before init()")
         ok, rect = self._tracker.update(to_bgr(frame))
         score = 1.0 if ok else 0.0
-        if hasattr(self._tracker, "getTrackingScore"):
+        # OpenCV 5 gives every tracker getTrackingScore(); only the deep ones fill it (CSRT returns -1).
+        if self.kind in ("nano", "vit") and hasattr(self._tracker, "getTrackingScore"):
             score = float(self._tracker.getTrackingScore()) if ok else 0.0
         if ok and rect[2] > 0 and rect[3] > 0:
             self._box = tuple(float(v) for v in rect)
