@@ -3,7 +3,7 @@
 ``opencv:csrt`` and ``opencv:kcf`` need OpenCV's contrib build (``pip install "dcffnet[contrib]"``,
 i.e. ``opencv-contrib-python-headless``); ``opencv:mil``, ``opencv:nano`` (NanoTrack v2, two ONNX
 files) and ``opencv:vit`` (VitTrack, one ONNX file) are in the main build, the deep ones with their
-model files from a folder (``--peer-models``, e.g. ``../shared/peers/models``).
+model files from a folder (``--peer-models DIR``).
 """
 
 from __future__ import annotations
