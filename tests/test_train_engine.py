@@ -226,3 +226,11 @@ def test_stage2_from_the_pretrained_mobile_backbone(tmp_path):
     with pytest.raises(ValueError, match="backbone: mobilenet"):
         train(load_recipe(_recipe(tmp_path, stage=2, epochs=1, backbone_init=str(tmp_path / "nt.onnx"))),
               tmp_path / "wrong", progress=False)
+
+
+def test_stage2_checkpoint_lists_the_videos_of_stage1_too(tmp_path):
+    """A video that only stage 1 saw is still in the stage-2 checkpoint's training list."""
+    stage1 = train(load_recipe(_recipe(tmp_path, epochs=1)), tmp_path / "s1", progress=False)
+    recipe2 = _recipe(tmp_path, stage=2, init_from=str(stage1), epochs=1, **{"data.exclude": ["seq1"]})
+    _, info = dcffnet.load_pretrained(train(load_recipe(recipe2), tmp_path / "s2", progress=False))
+    assert "videos/group/seq1" in info["training"]["sequences"]

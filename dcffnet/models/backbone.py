@@ -26,6 +26,7 @@ from torch import nn
 from torchvision.models.resnet import Bottleneck
 
 from .config import ModelConfig
+from .mobilenet import MOBILE_STRIDE, mobile_feature_sizes
 
 __all__ = ["Stem", "make_resnet_stage", "Neck", "STEM_STRIDE", "BLOCK2_STRIDE", "feature_sizes", "backbone_stride"]
 
@@ -102,7 +103,7 @@ def _conv_out(n: int, kernel: int, stride: int = 1, padding: int = 0) -> int:
 def backbone_stride(config: ModelConfig) -> int:
     """Total stride (input pixels per feature cell) at the neck."""
     if config.backbone == "mobilenet":
-        return 16
+        return MOBILE_STRIDE
     return STEM_STRIDE * BLOCK2_STRIDE
 
 
@@ -111,8 +112,6 @@ def feature_sizes(config: ModelConfig, input_size: int) -> dict[str, int]:
     (``stem`` is the map CF module 1 sees, ``block3`` the one CF module 2 sees)."""
     sizes: dict[str, int] = {}
     if config.backbone == "mobilenet":
-        from .mobilenet import mobile_feature_sizes
-
         sizes.update(mobile_feature_sizes(input_size))
         n = sizes["block3"]
     else:

@@ -12,6 +12,7 @@ from .backbone import BLOCK2_STRIDE, Neck, Stem, backbone_stride, feature_sizes,
 from .config import ModelConfig
 from .fusion import CorrelationFusion
 from .heads import CARHead, SiamFCHead
+from .mobilenet import mobile_stages
 
 __all__ = ["DCFFNet", "TemplateFeatures"]
 
@@ -56,8 +57,6 @@ class DCFFNet(nn.Module):
         self.config = config = config or ModelConfig()
         self.architecture = architecture
         if config.backbone == "mobilenet":
-            from .mobilenet import mobile_stages
-
             self.stem, self.block2, self.block3 = mobile_stages()
             stem_out, block3_out = self.stem.out_channels, self.block3.out_channels
         else:

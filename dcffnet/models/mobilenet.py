@@ -28,7 +28,7 @@ import torch
 from torch import nn
 
 __all__ = ["BlockSpec", "NANOTRACK_BLOCKS", "MobileStage", "mobile_stages", "mobile_feature_sizes",
-           "load_nanotrack_backbone", "MOBILE_STRIDES"]
+           "load_nanotrack_backbone", "MOBILE_STRIDES", "MOBILE_STRIDE"]
 
 
 class BlockSpec(NamedTuple):
@@ -56,8 +56,9 @@ NANOTRACK_BLOCKS: tuple[BlockSpec, ...] = (
     BlockSpec(48, 144, 48, 5, 1, 40, "hswish", True),
 )
 STEM_CHANNELS = 16
-# Strides of (stem, block2, block3) relative to their inputs.
+# Strides of (stem, block2, block3) relative to their inputs (every stride-2 conv pads k // 2).
 MOBILE_STRIDES = (8, 2, 1)
+MOBILE_STRIDE = math.prod(MOBILE_STRIDES)
 
 
 def _act(kind: str) -> nn.Module:
@@ -125,12 +126,11 @@ def mobile_stages() -> tuple[MobileStage, MobileStage, MobileStage]:
 
 def mobile_feature_sizes(input_size: int) -> dict[str, int]:
     """Side of the stem / block2 / block3 outputs for a square input (every stride-2 conv pads k//2)."""
-    n = input_size
-    for _ in range(3):
-        n = math.ceil(n / 2)
-    stem = n
-    block2 = math.ceil(stem / 2)
-    return {"stem": stem, "block2": block2, "block3": block2}
+    stem = input_size
+    for _ in range(int(math.log2(MOBILE_STRIDES[0]))):
+        stem = math.ceil(stem / 2)
+    block2 = math.ceil(stem / MOBILE_STRIDES[1])
+    return {"stem": stem, "block2": block2, "block3": math.ceil(block2 / MOBILE_STRIDES[2])}
 
 
 def _weighted_layers(stages: tuple[nn.Module, ...]) -> list[nn.Module]:

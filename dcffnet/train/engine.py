@@ -51,15 +51,14 @@ def _init_pretrained_backbone(model: DCFFNet, onnx_file: str) -> DCFFNet:
     return model
 
 
-def build_model(config: TrainConfig) -> DCFFNet:
-    """Stage 1: a fresh network with the SiamFC head. Stage 2: the stage-1 backbone from
-    ``init_from`` with a new CAR head (every non-head weight must come from the checkpoint).
-    With ``backbone_init`` (and no ``init_from``) either stage starts from NanoTrack's backbone."""
+def _build(config: TrainConfig) -> tuple[DCFFNet, dict[str, Any]]:
+    """The model of :func:`build_model` and the ``training`` record of the checkpoint it starts from
+    (empty without ``init_from``), whose data lists the new checkpoint inherits."""
     if config.stage == 1 or not config.init_from:
         head = "siamfc" if config.stage == 1 else "car"
         model = create(config.architecture, **{**config.model, "head": head})
-        return _init_pretrained_backbone(model, config.backbone_init) if config.backbone_init else model
-    source, _ = load_pretrained(config.init_from)
+        return (_init_pretrained_backbone(model, config.backbone_init) if config.backbone_init else model), {}
+    source, info = load_pretrained(config.init_from)
     args = {**source.config.to_dict(), **config.model, "head": "car"}
     model = DCFFNet(ModelConfig.from_dict(args), architecture=source.architecture)
     backbone = {k: v for k, v in source.state_dict().items() if not k.startswith("head.")}
@@ -68,7 +67,14 @@ def build_model(config: TrainConfig) -> DCFFNet:
     if missing or unexpected:
         raise ValueError(f"stage-1 checkpoint {config.init_from} does not fit: missing {missing[:5]}, "
                          f"unexpected {unexpected[:5]}")
-    return model
+    return model, dict(info.get("training") or {})
+
+
+def build_model(config: TrainConfig) -> DCFFNet:
+    """Stage 1: a fresh network with the SiamFC head. Stage 2: the stage-1 backbone from
+    ``init_from`` with a new CAR head (every non-head weight must come from the checkpoint).
+    With ``backbone_init`` (and no ``init_from``) either stage starts from NanoTrack's backbone."""
+    return _build(config)[0]
 
 
 def portable_recipe(config: TrainConfig) -> dict[str, Any]:
@@ -148,6 +154,8 @@ class Trainer:
         self.out = Path(out_dir)
         self.resume = resume
         self.progress = progress
+        self.training_sequences: list[str] = []
+        self.training_image_sets: list[str] = []
         self.distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
         if self.distributed and not dist.is_initialized():
             backend = "nccl" if torch.cuda.is_available() and config.device != "cpu" else "gloo"
@@ -212,7 +220,8 @@ class Trainer:
         torch.manual_seed(config.seed)
         np.random.seed(config.seed)
         random.seed(config.seed)
-        model = build_model(config).to(self.device)
+        model, source_training = _build(config)
+        model = model.to(self.device)
         trainable = [p for p in model.parameters()]
         if config.stage == 2:
             names = freeze_for_stage2(model, config.trainable)
@@ -248,8 +257,11 @@ class Trainer:
             net = DistributedDataParallel(model, device_ids=[self.device.index] if self.device.type == "cuda" else None)
 
         mixture, excluded = load_mixture(config.data)
-        self.training_sequences = sorted({t.name for _, tr, _ in mixture for t in tr if t.is_video})
-        self.training_image_sets = sorted({s.root for s, tr, _ in mixture if any(not t.is_video for t in tr)})
+        # What the weights have seen: this stage's data and, after init_from, the earlier stage's.
+        self.training_sequences = sorted({t.name for _, tr, _ in mixture for t in tr if t.is_video}
+                                         | set(source_training.get("sequences") or []))
+        self.training_image_sets = sorted({s.root for s, tr, _ in mixture if any(not t.is_video for t in tr)}
+                                          | set(source_training.get("image_sets") or []))
         train_set = PairDataset([(s, tr) for s, tr, _ in mixture], config.data.samples_per_epoch,
                                 model.config.template_size, model.config.search_size, config.augment, config.seed,
                                 teacher=teacher)
@@ -344,8 +356,8 @@ class Trainer:
             "recipe": portable_recipe(config),
             "datasets": [d.root for d in config.data.datasets],
             # Every video the weights have seen (dataset/source/sequence), so evaluations can flag overlap.
-            "sequences": list(getattr(self, "training_sequences", [])),
-            "image_sets": list(getattr(self, "training_image_sets", [])),
+            "sequences": self.training_sequences,
+            "image_sets": self.training_image_sets,
             "wall_time_s": round(seconds, 1),
             "init_from": config.init_from,
             "backbone_init": Path(config.backbone_init).name if config.backbone_init else None,
