@@ -28,7 +28,7 @@ import numpy as np
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from dcffnet import Tracker, load_pretrained
+from dcffnet import DCFFNet, Tracker, track_frames
 from dcffnet.models import create, list_models
 
 
@@ -48,10 +48,8 @@ def measure(name: str, frames: int, timing: bool, cf: str | None = None,
     """
     if repeats < 1:
         raise ValueError(f"repeats must be >= 1, got {repeats}")
-    info: dict = {}
     if weights is not None:
-        model, info = load_pretrained(weights)
-        model = model.eval()
+        model = DCFFNet.from_pretrained(weights)
         name = f"{weights} ({model.architecture})"
     else:
         model = create(name, **({} if cf is None else {"cf": cf})).eval()
@@ -81,16 +79,12 @@ def measure(name: str, frames: int, timing: bool, cf: str | None = None,
     if timing:
         rng = np.random.default_rng(0)
         frame = rng.integers(0, 256, (480, 640, 3), dtype=np.uint8)
-        tracker = Tracker(model=model, hparams=info.get("tracker"))
-        tracker.init(frame, (300, 200, 60, 80))
-        for _ in range(3):
-            tracker.update(frame)
+        tracker = Tracker(model=model)  # a checkpoint's own tracking values travel with its network
+        track_frames(tracker, [frame] * 4, (300, 200, 60, 80))  # warm-up
         fps = []
         for _ in range(repeats):
-            t0 = time.perf_counter()
-            for _ in range(frames):
-                tracker.update(frame)
-            fps.append(frames / (time.perf_counter() - t0))
+            run = track_frames(tracker, [frame] * (frames + 1), (300, 200, 60, 80))
+            fps.append(frames / float(run.times[1:].sum()))
         row["e2e_fps"] = statistics.median(fps)
         row["e2e_fps_min"], row["e2e_fps_max"] = min(fps), max(fps)
     return row

@@ -8,19 +8,23 @@ Quick start::
     box, score = tracker.update(next_frame)
 """
 
-__version__ = "0.2.0"
-
 from . import models
+from .checkpoint import CheckpointInfo
 from .errors import CheckpointError, WeightsNotFoundError
 from .hparams import PRESETS, TrackerHParams, get_preset
 from .hub import load_model, load_pretrained, push_to_hub, save_pretrained
-from .tracker import Tracker, TrackResult
+from .models import DCFFNet
+from .tracking import Tracker, TrackResult, track_frames
+from .version import __version__
 
 __all__ = [
     "__version__",
     "models",
+    "DCFFNet",
+    "CheckpointInfo",
     "Tracker",
     "TrackResult",
+    "track_frames",
     "TrackerHParams",
     "PRESETS",
     "get_preset",

@@ -43,7 +43,8 @@ def run_track(source: str, box: Sequence[float], weights: str = "default", *, re
     """
     from tqdm import tqdm
 
-    from .tracker import Tracker
+    from .tracking import Tracker
+    from .tracking.loop import iter_track
     from .video import AnnotatedVideoWriter, FrameSource, write_boxes
 
     stream = stream or sys.stderr
@@ -56,21 +57,13 @@ def run_track(source: str, box: Sequence[float], weights: str = "default", *, re
     total = frames.frame_count if max_frames is None else min(frames.frame_count, max_frames)
     bar = tqdm(total=total or None, unit="frame", disable=not progress, file=stream)
     try:
-        for index, frame in enumerate(frames):
-            if max_frames is not None and index >= max_frames:
-                break
-            t0 = time.perf_counter()
-            if index == 0:
-                tracker.init(frame, box)
-                result_box, score = tracker.box, 1.0
-            else:
-                result_box, score = tracker.update(frame)
-            tracker_seconds += time.perf_counter() - t0
-            results.append(result_box)
+        for step in iter_track(tracker, frames, box, max_frames=max_frames):
+            tracker_seconds += step.seconds
+            results.append(step.box)
             if output:
                 if writer is None:
-                    writer = AnnotatedVideoWriter(output, frames.fps, (frame.shape[1], frame.shape[0]))
-                writer.write(frame, result_box, score)
+                    writer = AnnotatedVideoWriter(output, frames.fps, (step.frame.shape[1], step.frame.shape[0]))
+                writer.write(step.frame, step.box, step.score)
             bar.update(1)
     finally:
         bar.close()
@@ -159,16 +152,17 @@ def _cmd_tune(args: argparse.Namespace) -> int:
     from .eval import load_benchmark, ping_pong
     from .eval.tune import DEFAULT_GRID, grid_search, parse_grid
     from .hparams import resolve_hparams
-    from .hub import load_pretrained, save_pretrained
+    from .models import DCFFNet
 
-    model, info = load_pretrained(args.weights)
+    model = DCFFNet.from_pretrained(args.weights)
+    info = model.checkpoint_info
     sequences = [ping_pong(seq, args.ping_pong) for folder in args.dataset for seq in load_benchmark(folder, args.format)]
     clashes = sorted(name for name, count in Counter(seq.name for seq in sequences).items() if count > 1)
     if clashes:
         raise SystemExit(f"error: --dataset folders share sequence names {clashes}; results are keyed by name")
     grid = {**DEFAULT_GRID, **parse_grid(args.grid)}
     # Fields outside the grid keep the checkpoint's own tuned values (not the library defaults).
-    base = resolve_hparams(None, info.get("tracker"))
+    base = resolve_hparams(None, info.tracker)
     results = grid_search(model, sequences, grid, base=base, device=args.device, progress=not args.no_progress)
     best = results[0]
     for r in results[: args.top]:
@@ -177,18 +171,18 @@ def _cmd_tune(args: argparse.Namespace) -> int:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(_json.dumps([{**r, "hparams": r["hparams"].to_dict()} for r in results], indent=2))
     if args.save_to:
-        metrics = dict(info.get("metrics") or {})
+        metrics = dict(info.metrics or {})
         # folder names only: a published config.json names no machine's folders
         metrics["tuning"] = {"dataset": [Path(d).name for d in args.dataset], "sequences": len(sequences),
                              "ping_pong": args.ping_pong, "auc": best["auc"],
                              "grid": grid}
-        save_pretrained(model, args.save_to, tracker=best["hparams"], training=info.get("training"), metrics=metrics)
+        model.save_pretrained(args.save_to, tracker=best["hparams"], training=info.training, metrics=metrics)
         print(f"wrote {args.save_to} with the best hyper-parameters as its defaults")
     return 0
 
 
 def _cmd_models(args: argparse.Namespace) -> int:
-    from .hub import bundled_checkpoints
+    from .checkpoint import bundled_checkpoints
     from .models import list_models
 
     print("architectures: " + ", ".join(list_models()))
@@ -214,7 +208,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import __version__
+    from .version import __version__
 
     parser = argparse.ArgumentParser(prog="dcffnet", description="DCFFNet single-object tracking")
     parser.add_argument("--version", action="version", version=f"dcffnet {__version__}")

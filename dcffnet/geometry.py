@@ -1,4 +1,11 @@
-"""Box conventions, context crops with mean-colour padding, cosine windows, response-cell mapping.
+"""Box conventions and the frame -> crop -> cell -> box geometry, in one place.
+
+* frame -> crop: :func:`context_size` (template side with context), :class:`SearchRegion` (the
+  search crop around the current target: where it lies in the frame, its scale, cutting it out with
+  :func:`crop_and_resize`, and mapping crop-pixel boxes back to frame pixels);
+* crop -> cell: :class:`ResponseGeometry` (which crop point each response cell looks at);
+* cell -> box: :meth:`ResponseGeometry.boxes_from_distances` (a CAR head's ``(l, t, r, b)`` at
+  every cell as a box in crop pixels).
 
 Conventions used everywhere in dcffnet:
 
@@ -26,6 +33,7 @@ __all__ = [
     "hanning_window",
     "clip_box",
     "ResponseGeometry",
+    "SearchRegion",
 ]
 
 
@@ -69,10 +77,13 @@ def cxcywh_to_xywh(box: Sequence[float]) -> np.ndarray:
     return np.array([cx - w / 2.0, cy - h / 2.0, w, h], dtype=np.float64)
 
 
-def context_size(w: float, h: float, context: float = 0.5) -> float:
-    """SiamFC template side with context: ``sqrt((w + p)(h + p))``, ``p = context * (w + h)`` (pixels)."""
+def context_size(w: "float | np.ndarray", h: "float | np.ndarray", context: float = 0.5) -> "float | np.ndarray":
+    """SiamFC template side with context: ``sqrt((w + p)(h + p))``, ``p = context * (w + h)`` (pixels).
+
+    Works element-wise on arrays (the tracker's scale penalty compares every cell's box this way)."""
     p = context * (w + h)
-    return math.sqrt((w + p) * (h + p))
+    side = np.sqrt((w + p) * (h + p))
+    return float(side) if np.ndim(side) == 0 else side
 
 
 def crop_and_resize(image: np.ndarray, center: Sequence[float], size: float, out_size: int,
@@ -150,3 +161,50 @@ class ResponseGeometry:
     def cell_offsets(self) -> np.ndarray:
         """Displacement of each cell's point from the search-crop centre, in crop pixels."""
         return self.cell_points() - self.search_size / 2.0
+
+    def boxes_from_distances(self, ltrb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Per-cell boxes from ``(4, R, R)`` distances ``(l, t, r, b)`` (crop pixels) to the box sides.
+
+        Returns:
+            ``(dx, dy, w, h)``, each ``(R, R)``: the box centre's displacement from the search-crop
+            centre and its size, in crop pixels.
+        """
+        l, t, r, b = ltrb
+        offsets = self.cell_offsets()
+        return offsets[None, :] + (r - l) / 2.0, offsets[:, None] + (b - t) / 2.0, l + r, t + b
+
+
+@dataclass(frozen=True)
+class SearchRegion:
+    """The square search crop around a target (SiamFC convention).
+
+    Attributes:
+        cx, cy: crop centre in frame pixels (the current target centre).
+        side: crop side in frame pixels: ``context_size(w, h, context) * search_size / template_size``.
+        out_size: crop side in crop pixels after resizing (the network's search size).
+    """
+
+    cx: float
+    cy: float
+    side: float
+    out_size: int
+
+    @classmethod
+    def around(cls, state: Sequence[float], context: float, template_size: int, search_size: int) -> "SearchRegion":
+        """The search region for target ``state = (cx, cy, w, h)`` (frame pixels)."""
+        cx, cy, w, h = state
+        return cls(float(cx), float(cy), context_size(w, h, context) * search_size / template_size, int(search_size))
+
+    @property
+    def scale(self) -> float:
+        """Crop pixels per frame pixel."""
+        return self.out_size / self.side
+
+    def crop(self, image: np.ndarray, pad_value: Sequence[float] | None = None) -> np.ndarray:
+        """Cut the region out of ``image`` and resize it to ``out_size`` (see :func:`crop_and_resize`)."""
+        return crop_and_resize(image, (self.cx, self.cy), self.side, self.out_size, pad_value)
+
+    def to_frame(self, dx: float, dy: float, w: float, h: float) -> tuple[float, float, float, float]:
+        """A crop-pixel box (centre displacement from the crop centre, size) as ``(cx, cy, w, h)`` in frame pixels."""
+        s = self.scale
+        return self.cx + dx / s, self.cy + dy / s, w / s, h / s

@@ -86,13 +86,15 @@ def get_preset(name: str) -> TrackerHParams:
 
 
 def resolve_hparams(hparams: "TrackerHParams | str | dict[str, Any] | None",
-                    checkpoint_defaults: dict[str, Any] | None = None) -> TrackerHParams:
+                    checkpoint_defaults: "TrackerHParams | dict[str, Any] | None" = None) -> TrackerHParams:
     """Turn the ``hparams`` argument into a :class:`TrackerHParams`.
 
-    ``None`` uses the checkpoint's own tuned values when it has them, else the ``default`` preset;
-    a string names a preset; a dict gives fields on top of the ``default`` preset.
+    ``None`` uses the checkpoint's own tuned values (``checkpoint_defaults``) when it has them, else
+    the ``default`` preset; a string names a preset; a dict gives fields on top of the ``default`` preset.
     """
     if hparams is None:
+        if isinstance(checkpoint_defaults, TrackerHParams):
+            return checkpoint_defaults
         if checkpoint_defaults:
             return TrackerHParams.from_dict(checkpoint_defaults)
         return PRESETS["default"]

@@ -9,9 +9,8 @@ import cv2
 import numpy as np
 import pytest
 
-from dcffnet.data import decode_video, read_box_file, sequence_frames
-from dcffnet.eval.datasets import read_folder as read_benchmark_folder
-from dcffnet.train.datasets import read_folder as read_training_folder
+from dcffnet.data import decode_video, read_box_file, read_dataset, sequence_frames
+from dcffnet.eval.datasets import load_benchmark
 
 W, H, N = 96, 72, 12
 
@@ -86,15 +85,24 @@ def test_sequence_frames_prefers_image_folders(tmp_path):
     assert [p.name for p in sequence_frames(folder)] == ["0000.png", "0001.png", "0002.png"]
 
 
-def test_training_and_evaluation_read_the_same_sequence(tmp_path):
+@pytest.mark.parametrize("convention, shift", [("x,y,w,h; 0-based pixels", 0.0), ("1-based", 1.0)])
+def test_training_and_evaluation_read_the_same_sequence(tmp_path, convention, shift):
+    """The training mixture (``load_mixture``, as ``dcffnet train`` reads a recipe) and the benchmark
+    loader (as ``dcffnet eval`` reads a folder) give the same frames and the same 0-based boxes."""
+    from dcffnet.train.config import DataConfig, DatasetSpec
+    from dcffnet.train.sampling import load_mixture
+
     root = tmp_path / "bench"
     _, _, boxes = write_video_sequence(root / "walk")
-    (root / "walk" / "meta.json").write_text(json.dumps({"box_convention": "x,y,w,h; 0-based pixels"}))
-    [track] = read_training_folder(root)
-    [seq] = read_benchmark_folder(root)
-    assert track.name == "bench/walk" and seq.name == "walk"
+    (root / "walk" / "meta.json").write_text(json.dumps({"box_convention": convention}))
+    config = DataConfig(datasets=[DatasetSpec("folder", "bench")], data_root=str(tmp_path), val_fraction=0.0)
+    [(_, [track], _)], _ = load_mixture(config)
+    [seq] = load_benchmark(root, "folder")
+    assert track.qualified_name == "bench/walk" and seq.name == "walk"
     np.testing.assert_array_equal(track.boxes, seq.gt)
-    np.testing.assert_allclose(seq.gt, boxes)
+    expected = np.asarray(boxes, dtype=np.float64)
+    expected[:, :2] -= shift
+    np.testing.assert_allclose(seq.gt, expected)
     assert track.frames == seq.frames and len(seq.frames) == N
     assert list(track.valid) == [i for i in range(N) if i not in (5, 6)]
     assert np.isnan(read_box_file(root / "walk" / "groundtruth.txt")[5]).all()
@@ -108,7 +116,7 @@ def test_video_sequence_trains(tmp_path):
     from dcffnet.train.sampling import PairDataset
 
     write_video_sequence(tmp_path / "bench" / "walk")
-    tracks = read_training_folder(tmp_path / "bench")
+    tracks = read_dataset("folder", tmp_path / "bench")
     ds = PairDataset([(DatasetSpec("folder", "bench", frame_range=3), tracks)], 4, 31, 63,
                      dataclasses.replace(AugmentConfig(), search_shift=0.0, search_scale=0.0, flip=0.0))
     item = ds[0]

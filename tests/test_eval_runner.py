@@ -271,7 +271,7 @@ def test_tune_grid_search_and_save(bench, tmp_path, checkpoint_dir, capsys):
 
     tracker = dcffnet.Tracker.from_pretrained(out)
     assert tracker.hparams.to_dict() == results[0]["hparams"]
-    assert tracker.checkpoint_info["metrics"]["tuning"]["sequences"] == 3
+    assert tracker.checkpoint_info.metrics["tuning"]["sequences"] == 3
 
 
 def test_tune_on_several_folders_and_name_clash(bench, tmp_path, checkpoint_dir, capsys):
@@ -286,7 +286,7 @@ def test_tune_on_several_folders_and_name_clash(bench, tmp_path, checkpoint_dir,
                  "--save-to", str(out), "--no-progress"]) == 0
     import dcffnet
 
-    info = dcffnet.Tracker.from_pretrained(out).checkpoint_info["metrics"]["tuning"]
+    info = dcffnet.Tracker.from_pretrained(out).checkpoint_info.metrics["tuning"]
     assert info["sequences"] == 4 and info["dataset"] == [bench.name, other.name]
     with pytest.raises(SystemExit, match="seq0"):
         main(["tune", "--weights", str(checkpoint_dir), "--dataset", str(bench), str(bench), "--grid", "lr=0.3",
@@ -315,7 +315,7 @@ def test_tune_with_ping_pong_records_it(bench, tmp_path, checkpoint_dir):
                  "lr=0.3", "penalty_k=0.1", "window_influence=0.2", "--save-to", str(out), "--no-progress"]) == 0
     import dcffnet
 
-    assert dcffnet.Tracker.from_pretrained(out).checkpoint_info["metrics"]["tuning"]["ping_pong"] == 1
+    assert dcffnet.Tracker.from_pretrained(out).checkpoint_info.metrics["tuning"]["ping_pong"] == 1
 
 
 def test_eval_prints_peer_ratios_and_flags_training_overlap(bench, tmp_path, tiny_model, capsys):

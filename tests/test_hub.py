@@ -118,15 +118,15 @@ def test_unknown_name_and_missing_default(tmp_path, monkeypatch):
     with pytest.raises(WeightsNotFoundError, match="not a checkpoint folder"):
         load_pretrained("some/dir/that/does/not/exist")
     # a build of the package without the bundled weights says so instead of a bare "not found"
-    monkeypatch.setattr(dcffnet.hub, "BUNDLED_DIR", tmp_path / "empty-weights")
+    monkeypatch.setattr(dcffnet.checkpoint, "BUNDLED_DIR", tmp_path / "empty-weights")
     with pytest.raises(WeightsNotFoundError, match="no default checkpoint"):
         Tracker()
 
 
 def test_bundled_names_resolve(tmp_path, monkeypatch, tiny_model):
     save_pretrained(tiny_model, tmp_path / "weights" / "mini")
-    monkeypatch.setattr(dcffnet.hub, "BUNDLED_DIR", tmp_path / "weights")
-    assert list(dcffnet.hub.bundled_checkpoints()) == ["mini"]
+    monkeypatch.setattr(dcffnet.checkpoint, "BUNDLED_DIR", tmp_path / "weights")
+    assert list(dcffnet.checkpoint.bundled_checkpoints()) == ["mini"]
     model, config = load_pretrained("mini")
     torch.testing.assert_close(_outputs(model)["reg"], _outputs(tiny_model)["reg"])
 
@@ -222,3 +222,47 @@ def test_tracker_save_pretrained_keeps_hparams(tmp_path, tiny_model):
     a.init(frame, (40, 40, 20, 20))
     b.init(frame, (40, 40, 20, 20))
     assert a.update(frame) == b.update(frame)
+
+
+# ------------------------------------------------------------------ the network's own HF-style methods
+def test_network_save_and_from_pretrained_carry_the_tuned_values(tmp_path):
+    from dcffnet import DCFFNet, TrackerHParams
+
+    model = create("dcffnet_tiny").eval()
+    tuned = TrackerHParams(penalty_k=0.12, window_influence=0.4, lr=0.2, size_calibration=0.5)
+    model.save_pretrained(tmp_path / "ckpt", tracker=tuned, training={"sequences": ["videos/otb/Bolt"]})
+    loaded = DCFFNet.from_pretrained(tmp_path / "ckpt")
+    assert loaded.config == model.config and not loaded.training
+    for a, b in zip(model.state_dict().values(), loaded.state_dict().values()):
+        assert torch.equal(a, b)
+    info = loaded.checkpoint_info
+    assert info.tracker == tuned and info.training_sequences == ["videos/otb/Bolt"]
+    assert info.source == str(tmp_path / "ckpt")
+    # every loader hands the tuned values to a tracker built on the network, without passing them
+    assert Tracker(model=loaded).hparams == tuned
+    assert Tracker(model=loaded, hparams="otb").hparams == dcffnet.get_preset("otb")
+    assert Tracker(model=create("dcffnet_tiny")).hparams == dcffnet.get_preset("default")
+    _, config = load_pretrained(tmp_path / "ckpt")
+    assert config["tracker"] == tuned.to_dict() and config["source"] == str(tmp_path / "ckpt")
+
+
+def test_checkpoint_info_round_trip_and_refusals():
+    from dcffnet.checkpoint import FORMAT_VERSION, CheckpointInfo
+
+    model = create("dcffnet_tiny")
+    info = model._info(dcffnet.TrackerHParams(lr=0.1), {"stage": 2}, {"auc": 0.5})
+    again = CheckpointInfo.from_dict(info.to_dict())
+    assert again.to_dict() == info.to_dict() and again.tracker.lr == 0.1
+    with pytest.raises(CheckpointError, match="newer than this dcffnet"):
+        CheckpointInfo.from_dict({**info.to_dict(), "format": FORMAT_VERSION + 1})
+    with pytest.raises(CheckpointError, match="invalid tracker"):
+        CheckpointInfo.from_dict({**info.to_dict(), "tracker": {"lr": 0.1, "speed": 2}})
+    with pytest.raises(CheckpointError, match="model_args"):
+        CheckpointInfo.from_dict({"format": 1})
+
+
+def test_tracker_save_pretrained_round_trip(tmp_path):
+    tracker = Tracker(model=create("dcffnet_tiny"), hparams={"lr": 0.15})
+    tracker.save_pretrained(tmp_path / "t", metrics={"note": "x"})
+    again = Tracker.from_pretrained(tmp_path / "t")
+    assert again.hparams == tracker.hparams and again.checkpoint_info.metrics == {"note": "x"}

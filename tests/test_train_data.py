@@ -9,7 +9,7 @@ import torch
 
 from dcffnet.geometry import ResponseGeometry
 from dcffnet.train.config import AugmentConfig, DatasetSpec
-from dcffnet.train.datasets import (read_annotated_images, read_coco, read_dataset, read_folder, read_got10k,
+from dcffnet.data import (read_annotated_images, read_coco, read_dataset, read_folder, read_got10k,
                                     read_imagenet_vid, read_lasot, read_uav123)
 from dcffnet.train.losses import balanced_cross_entropy, balanced_logistic_loss, car_loss, iou_loss
 from dcffnet.train.sampling import PairDataset, split_tracks
@@ -32,7 +32,7 @@ def test_folder_reader(tmp_path):
 
 def test_got10k_reader_applies_absence_and_cover(tmp_path):
     tracks = read_got10k(write_got10k(tmp_path))
-    assert [t.name for t in tracks] == ["got10k/GOT-10k_Train_000001", "got10k/GOT-10k_Train_000002"]
+    assert [t.qualified_name for t in tracks] == ["got10k/GOT-10k_Train_000001", "got10k/GOT-10k_Train_000002"]
     assert list(tracks[0].valid) == [0, 3, 4]  # frame 1 absent, frame 2 fully covered
 
 
@@ -40,14 +40,14 @@ def test_lasot_reader_with_occlusion_and_split(tmp_path):
     root = write_lasot(tmp_path)
     tracks = read_lasot(root)
     assert len(tracks) == 4 and list(tracks[0].valid) == [0, 1, 3]
-    names = [t.name for t in read_lasot(root, split_file=root / "training_set.txt")]
+    names = [t.qualified_name for t in read_lasot(root, split_file=root / "training_set.txt")]
     assert names == ["lasot/airplane-1", "lasot/bear-2"]
 
 
 def test_uav123_reader_skips_split_sequences(tmp_path):
     with pytest.warns(UserWarning, match="split sequences"):
         tracks = read_uav123(write_uav123(tmp_path))
-    assert [t.name for t in tracks] == ["uav123/car1", "uav123/person2"]
+    assert [t.qualified_name for t in tracks] == ["uav123/car1", "uav123/person2"]
     assert 1 not in tracks[0].valid
 
 
@@ -62,7 +62,7 @@ def test_imagenet_vid_reader_one_track_per_object(tmp_path):
 
 def test_coco_reader(tmp_path):
     tracks = read_coco(write_coco(tmp_path))
-    assert [t.name for t in tracks] == ["coco/1/10", "coco/2/13"]  # crowd and tiny boxes dropped
+    assert [t.qualified_name for t in tracks] == ["coco/1/10", "coco/2/13"]  # crowd and tiny boxes dropped
     assert not tracks[0].is_video and tracks[0].frames[0].is_file()
 
 
@@ -77,7 +77,7 @@ def test_read_dataset_errors(tmp_path):
     with pytest.raises(FileNotFoundError):
         read_dataset("folder", tmp_path / "missing")
     (tmp_path / "empty").mkdir()
-    with pytest.raises(ValueError, match="no usable tracks"):
+    with pytest.raises(ValueError, match="no usable sequences"):
         read_dataset("folder", tmp_path / "empty")
 
 
@@ -145,9 +145,9 @@ def test_unreadable_images_are_skipped_and_counted(tmp_path):
 
 
 def test_split_is_by_sequence_and_stable():
-    from dcffnet.train.datasets import Track
+    from dcffnet.data import Sequence
 
-    tracks = [Track(f"d/seq{i}", [Path("a.jpg")], np.array([[0, 0, 5, 5]])) for i in range(200)]
+    tracks = [Sequence(f"seq{i}", [Path("a.jpg")], np.array([[0, 0, 5, 5]]), dataset="d") for i in range(200)]
     train, val = split_tracks(tracks, 0.1)
     assert 5 < len(val) < 40 and len(train) + len(val) == 200
     assert split_tracks(tracks, 0.1)[1] == val

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..frames import to_bgr
 from ..geometry import validate_box
-from ..tracker import TrackResult
+from ..tracking import TrackResult
 
 __all__ = ["PEER_KINDS", "PeerUnavailable", "OpenCVTracker"]
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -22,6 +21,8 @@ from typing import Any, Callable
 import cv2
 import numpy as np
 
+from ..models.dcffnet import DCFFNet
+from ..tracking import Tracker, track_frames
 from .datasets import Sequence
 from .metrics import got10k_scores, ope_scores, score_separation, summarize_ope
 from .peers import OpenCVTracker
@@ -70,11 +71,9 @@ def parse_tracker_spec(spec: str, peer_models: str | Path | None = None, device:
         raise ValueError(f"unknown tracker option(s) {sorted(unknown)} in {spec!r} (known: preset, name)")
     kind, _, arg = head.partition(":")
     if kind == "dcffnet":
-        from ..hub import load_pretrained
-        from ..tracker import Tracker
-
         weights = arg or "default"
-        model, info = load_pretrained(weights)
+        model = DCFFNet.from_pretrained(weights)
+        info = model.checkpoint_info
         preset = opts.get("preset")
         label = arg
         if arg and Path(arg).exists():
@@ -85,10 +84,9 @@ def parse_tracker_spec(spec: str, peer_models: str | Path | None = None, device:
             name = opts.get("name") or f"{name}-{preset}"
 
         def make_dcffnet() -> Tracker:
-            return Tracker(model=model, hparams=preset or info.get("tracker"), device=device)
+            return Tracker(model=model, hparams=preset, device=device)  # None: the checkpoint's own values
 
-        trained = tuple((info.get("training") or {}).get("sequences") or ())
-        return TrackerSpec(name, make_dcffnet, training_sequences=trained)
+        return TrackerSpec(name, make_dcffnet, training_sequences=tuple(info.training_sequences))
     if kind == "opencv":
         if "preset" in opts:
             raise ValueError(f"preset= applies to dcffnet trackers only, not {spec!r}")
@@ -133,23 +131,20 @@ def run_ope(sequences: list[Sequence], trackers: list[TrackerSpec], progress: bo
         for spec in trackers:
             bar.set_description(f"{seq.name} {spec.name}")
             tracker = spec.make()
-            out = np.zeros((len(seq), 4))
-            conf = np.ones(len(seq))
-            for i, path in enumerate(seq.frames):
-                image = _read(path)
-                t0 = time.perf_counter()
-                if i == 0:
-                    tracker.init(image, init_box)
-                    box = init_box
-                else:
-                    box, conf[i] = tracker.update(image)
-                seconds[spec.name] += time.perf_counter() - t0
-                frames[spec.name] += 1
-                out[i] = box
-                bar.update(1)
-            boxes[spec.name][seq.name] = out
+
+            def frames_of(sequence: Sequence = seq):
+                for path in sequence.frames:
+                    yield _read(path)
+                    bar.update(1)
+
+            run = track_frames(tracker, frames_of(), init_box)
+            if len(run) != len(seq):
+                raise RuntimeError(f"{spec.name} on {seq.name}: {len(run)} results for {len(seq)} frames")
+            seconds[spec.name] += float(run.times.sum())
+            frames[spec.name] += len(run)
+            boxes[spec.name][seq.name] = run.boxes
             if scores is not None:
-                scores.setdefault(spec.name, {})[seq.name] = conf
+                scores.setdefault(spec.name, {})[seq.name] = run.scores
     bar.close()
     return boxes, {name: frames[name] / max(seconds[name], 1e-9) for name in seconds}
 
@@ -218,7 +213,9 @@ def write_report(out_dir: str | Path, sequences: list[Sequence], boxes: dict[str
         per_seq = {}
         for seq in sequences:
             pred = per_seq_boxes[seq.name]
-            np.savetxt(folder / f"{seq.name}.txt", pred, fmt="%.2f", delimiter=",")
+            path = folder / f"{seq.name}.txt"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            np.savetxt(path, pred, fmt="%.2f", delimiter=",")
             per_seq[seq.name] = ope_scores(pred, seq.gt)
         total = summarize_ope(per_seq)
         got = got10k_scores([per_seq_boxes[s.name] for s in sequences], [s.gt for s in sequences],

@@ -10,7 +10,7 @@ from dataclasses import replace
 from typing import Any
 
 from ..hparams import TrackerHParams
-from ..tracker import Tracker
+from ..tracking import Tracker
 from .datasets import Sequence
 from .metrics import ope_scores, summarize_ope
 from .runner import TrackerSpec, run_ope

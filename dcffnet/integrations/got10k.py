@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from got10k.trackers import Tracker as _Got10kBase
 
-from ..tracker import Tracker
+from ..tracking import Tracker
 
 __all__ = ["GOT10kTracker"]
 

@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 
 from ..eval.datasets import polygon_to_box
-from ..tracker import Tracker
+from ..tracking import Tracker
 
 __all__ = ["serve", "region_to_box"]
 

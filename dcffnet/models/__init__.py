@@ -1,9 +1,9 @@
 """DCFFNet networks: the registry, the model, its parts."""
 
 from .config import CF_CHOICES, HEAD_CHOICES, ModelConfig
-from .dcffnet import DCFFNet, TemplateFeatures
+from .dcffnet import DCFFNet, TemplateFeatures, create
 from .fusion import CorrelationFusion, depthwise_xcorr, xcorr
-from .registry import create, get_config, list_models, register_model
+from .registry import get_config, list_models, register_model
 
 __all__ = [
     "CF_CHOICES",

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, NamedTuple
 
 import torch
 from torch import nn
 
+from ..checkpoint import CheckpointInfo, read_checkpoint, resolve_checkpoint, upload_checkpoint, write_checkpoint
+from ..devices import resolve_device
+from ..errors import CheckpointError
 from ..geometry import ResponseGeometry
+from ..hparams import TrackerHParams
 from .backbone import BLOCK2_STRIDE, Neck, Stem, backbone_stride, feature_sizes, make_resnet_stage
 from .config import ModelConfig
 from .fusion import CorrelationFusion
 from .heads import CARHead, SiamFCHead
 from .mobilenet import mobile_stages
+from .registry import get_config, list_models
 
-__all__ = ["DCFFNet", "TemplateFeatures"]
+__all__ = ["DCFFNet", "TemplateFeatures", "create"]
 
 
 class TemplateFeatures(NamedTuple):
@@ -50,12 +58,18 @@ class DCFFNet(nn.Module):
     Use :meth:`template` once per target and :meth:`track` per frame, or :meth:`forward` for
     training pairs. The head output is ``{"cls": (B,2,R,R), "reg": (B,4,R,R)}`` for the CAR head and
     ``{"response": (B,1,R,R)}`` for the SiamFC head; ``self.geometry`` maps cells to crop pixels.
+
+    Checkpoints follow the Hugging Face convention: :meth:`save_pretrained` / :meth:`from_pretrained`
+    / :meth:`push_to_hub`. A loaded network carries its :class:`~dcffnet.checkpoint.CheckpointInfo`
+    as ``checkpoint_info`` (with the tuned tracking hyper-parameters), which
+    :class:`~dcffnet.Tracker` reads.
     """
 
     def __init__(self, config: ModelConfig | None = None, architecture: str = "custom") -> None:
         super().__init__()
         self.config = config = config or ModelConfig()
         self.architecture = architecture
+        self.checkpoint_info: CheckpointInfo | None = None
         if config.backbone == "mobilenet":
             self.stem, self.block2, self.block3 = mobile_stages()
             stem_out, block3_out = self.stem.out_channels, self.block3.out_channels
@@ -144,5 +158,111 @@ class DCFFNet(nn.Module):
         """Training entry point: template crops ``z`` and search crops ``x`` -> head output."""
         return self.track(x, self.template(z))
 
+    # ---------------------------------------------------------------------------------- checkpoints
+    def _info(self, tracker: "TrackerHParams | dict[str, Any] | None", training: dict[str, Any] | None,
+              metrics: dict[str, Any] | None) -> CheckpointInfo:
+        if tracker is not None and not isinstance(tracker, TrackerHParams):
+            tracker = TrackerHParams.from_dict(tracker)
+        config = self.config
+        return CheckpointInfo(
+            architecture=self.architecture, model_args=config.to_dict(), tracker=tracker, training=training,
+            metrics=metrics,
+            input={"color": "bgr", "value_range": [0, 255], "template_size": config.template_size,
+                   "search_size": config.search_size, "box_format": "xywh, 0-based continuous pixels"},
+        )
+
+    def save_pretrained(self, folder: "str | os.PathLike[str]", *,
+                        tracker: "TrackerHParams | dict[str, Any] | None" = None,
+                        training: dict[str, Any] | None = None, metrics: dict[str, Any] | None = None) -> Path:
+        """Write this network to ``folder`` as ``model.safetensors`` + ``config.json`` (files replaced atomically).
+
+        Args:
+            folder: destination folder, created if needed.
+            tracker: tracking hyper-parameters to store as the checkpoint's defaults.
+            training: description of data and recipe (free-form); metrics: measured results.
+
+        Returns:
+            The folder path.
+        """
+        return write_checkpoint(folder, self.state_dict(), self._info(tracker, training, metrics))
+
+    def push_to_hub(self, repo_id: str, *, revision: str | None = None,
+                    tracker: "TrackerHParams | dict[str, Any] | None" = None,
+                    training: dict[str, Any] | None = None, metrics: dict[str, Any] | None = None,
+                    private: bool | None = None, token: "str | bool | None" = None,
+                    commit_message: str = "Upload dcffnet checkpoint") -> str:
+        """Save to a temporary folder and upload it to hub repository ``repo_id``; returns the commit id."""
+        with tempfile.TemporaryDirectory() as tmp:
+            self.save_pretrained(tmp, tracker=tracker, training=training, metrics=metrics)
+            return upload_checkpoint(tmp, repo_id, revision=revision, private=private, token=token,
+                                     commit_message=commit_message)
+
+    @classmethod
+    def from_checkpoint_info(cls, info: CheckpointInfo) -> "DCFFNet":
+        """The randomly initialised network ``info`` describes.
+
+        Raises:
+            CheckpointError: an architecture name this library does not know, or invalid ``model_args``.
+        """
+        if info.architecture != "custom" and info.architecture not in list_models():
+            raise CheckpointError(f"unknown architecture {info.architecture!r} in config.json; known: {list_models()}")
+        try:
+            model_config = ModelConfig.from_dict(info.model_args)
+        except (TypeError, ValueError) as exc:
+            raise CheckpointError(f"invalid model_args in config.json: {exc}") from exc
+        return cls(model_config, architecture=info.architecture)
+
+    def load_state_strict(self, state: dict[str, torch.Tensor], source: str = "the checkpoint") -> None:
+        """``load_state_dict`` that names every missing, unexpected or mis-shaped key.
+
+        Raises:
+            CheckpointError: the keys or shapes of ``state`` differ from this network's.
+        """
+        expected = self.state_dict()
+        missing = sorted(set(expected) - set(state))
+        unexpected = sorted(set(state) - set(expected))
+        mismatched = sorted(f"{k}: checkpoint {tuple(state[k].shape)} vs model {tuple(expected[k].shape)}"
+                            for k in set(state) & set(expected) if state[k].shape != expected[k].shape)
+        if missing or unexpected or mismatched:
+            def head(items: list[str]) -> str:
+                return ", ".join(items[:10]) + (f" ... (+{len(items) - 10} more)" if len(items) > 10 else "")
+
+            parts = [f"{what}: {head(items)}" for what, items in
+                     (("missing keys", missing), ("unexpected keys", unexpected), ("shape mismatches", mismatched))
+                     if items]
+            raise CheckpointError(f"weights in {source} do not match architecture {self.architecture!r} "
+                                  f"({'; '.join(parts)})")
+        self.load_state_dict(state, strict=True)
+
+    @classmethod
+    def from_folder(cls, folder: "str | os.PathLike[str]") -> "DCFFNet":
+        """Load a local checkpoint folder strictly (sha256, keys and shapes checked); CPU, eval mode."""
+        info, state = read_checkpoint(folder)
+        model = cls.from_checkpoint_info(info)
+        model.load_state_strict(state, str(Path(folder) / "model.safetensors"))
+        model.checkpoint_info = info
+        return model.eval()
+
+    @classmethod
+    def from_pretrained(cls, name_or_path: "str | os.PathLike[str]", revision: str | None = None,
+                        device: "str | torch.device | None" = None,
+                        cache_dir: "str | os.PathLike[str] | None" = None,
+                        token: "str | bool | None" = None) -> "DCFFNet":
+        """Load a checkpoint: a local folder, a bundled name (``"default"``) or a hub repo id
+        (``org/name`` or ``org/name@revision``). The network is in eval mode on ``device`` (default
+        CPU) and carries ``checkpoint_info``.
+
+        Raises:
+            WeightsNotFoundError: the name resolves to nothing (see :func:`dcffnet.checkpoint.resolve_checkpoint`).
+            CheckpointError: corrupt file, sha256 mismatch, missing/unexpected keys or shape mismatch.
+        """
+        folder = resolve_checkpoint(name_or_path, revision=revision, cache_dir=cache_dir, token=token)
+        return cls.from_folder(folder).to(resolve_device(device))
+
     def extra_repr(self) -> str:
         return f"cf={self.config.cf!r}, head={self.config.head!r}, response={self.geometry.size}x{self.geometry.size}"
+
+
+def create(name: str, **overrides: Any) -> DCFFNet:
+    """Build the registered model ``name`` (randomly initialised), e.g. ``create("dcffnet_r50", cf="first")``."""
+    return DCFFNet(get_config(name, **overrides), architecture=name)

@@ -1,4 +1,8 @@
-"""Named model configurations: ``create(name, **overrides)`` and ``list_models()``."""
+"""Named model configurations: ``register_model``, ``list_models()`` and ``get_config(name)``.
+
+Building a network from a name is :func:`dcffnet.models.create` (in :mod:`dcffnet.models.dcffnet`,
+so this module holds data only and the network can check architecture names without a cycle).
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,8 @@ import dataclasses
 from typing import Any, Callable
 
 from .config import ModelConfig
-from .dcffnet import DCFFNet
 
-__all__ = ["register_model", "create", "list_models", "get_config"]
+__all__ = ["register_model", "list_models", "get_config"]
 
 _REGISTRY: dict[str, Callable[[], ModelConfig]] = {}
 
@@ -45,11 +48,6 @@ def get_config(name: str, **overrides: Any) -> ModelConfig:
     if unknown:
         raise TypeError(f"unknown model argument(s) {unknown} for {name!r}; known: {sorted(known)}")
     return dataclasses.replace(base, **overrides)
-
-
-def create(name: str, **overrides: Any) -> DCFFNet:
-    """Build the registered model ``name`` (randomly initialised), e.g. ``create("dcffnet_r50", cf="first")``."""
-    return DCFFNet(get_config(name, **overrides), architecture=name)
 
 
 @register_model("dcffnet_r50")

@@ -1,5 +1,6 @@
-"""Training: the paper's two-stage recipe (SiamFC pre-training, CAR fine-tuning), dataset readers,
-pair sampling, augmentation, targets, losses and the DDP-ready loop. Entry point: ``dcffnet train``."""
+"""Training: the paper's two-stage recipe (SiamFC pre-training, CAR fine-tuning), pair sampling,
+augmentation, targets, losses, distillation and the DDP-ready loop, reading data through
+:mod:`dcffnet.data`. Entry point: ``dcffnet train``."""
 
 from .config import (AugmentConfig, DataConfig, DatasetSpec, LossConfig, OptimConfig, TrainConfig, list_recipes,
                      load_recipe)

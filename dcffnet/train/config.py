@@ -124,16 +124,24 @@ class LossConfig:
 
 @dataclass
 class DistillConfig:
-    """Optional feature distillation (see :mod:`dcffnet.train.distill`).
+    """Optional distillation from a pretrained tracker (see :mod:`dcffnet.train.distill`).
 
     Attributes:
-        teacher: ONNX backbone run with ``cv2.dnn`` on the search crops (BGR 0-255), e.g.
-            NanoTrack v2's ``nanotrack_backbone_sim.onnx``; empty = off.
-        weight: weight of the distillation term in the loss.
+        teacher: ONNX backbone run with ``cv2.dnn`` on the crops (BGR 0-255), e.g. NanoTrack v2's
+            ``nanotrack_backbone_sim.onnx``; empty = no distillation.
+        weight: weight of the feature-distillation term (search features vs the teacher backbone's);
+            0 turns that term off.
+        head: the teacher's ONNX head (e.g. ``nanotrack_head_sim.onnx``); with ``teacher`` it turns
+            on response distillation (stage 2, CAR head): the teacher's classification and box maps
+            on the same crop pair are soft targets for the student's.
+        cls_weight, reg_weight: weights of the response-distillation classification and box terms.
     """
 
     teacher: str = ""
     weight: float = 1.0
+    head: str = ""
+    cls_weight: float = 1.0
+    reg_weight: float = 1.0
 
 
 @dataclass
@@ -184,6 +192,10 @@ class TrainConfig:
             raise ValueError(f"loss.cls_positive must be 'inside' or 'central', got {self.loss.cls_positive!r}")
         if not self.data.datasets:
             raise ValueError("data.datasets is empty: a recipe needs at least one dataset")
+        if self.distill.head and not self.distill.teacher:
+            raise ValueError("distill.head needs distill.teacher (the teacher's backbone ONNX file)")
+        if self.distill.head and self.stage != 2:
+            raise ValueError("distill.head (response distillation) needs stage 2: the student's CAR head")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

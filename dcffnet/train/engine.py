@@ -26,12 +26,11 @@ import yaml
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler, SequentialSampler
 
-from ..hub import load_pretrained, save_pretrained
 from ..models import DCFFNet, create
 from ..models.config import ModelConfig
 from ..models.mobilenet import load_nanotrack_backbone
 from .config import TrainConfig
-from .distill import FeatureCapture, OnnxTeacher, distill_loss
+from .distill import FeatureCapture, OnnxTeacher, ResponseTeacher, distill_loss, response_distill_loss
 from .losses import balanced_logistic_loss, car_loss
 from .sampling import PairDataset, load_mixture
 from .targets import car_targets, siamfc_labels
@@ -58,7 +57,7 @@ def _build(config: TrainConfig) -> tuple[DCFFNet, dict[str, Any]]:
         head = "siamfc" if config.stage == 1 else "car"
         model = create(config.architecture, **{**config.model, "head": head})
         return (_init_pretrained_backbone(model, config.backbone_init) if config.backbone_init else model), {}
-    source, info = load_pretrained(config.init_from)
+    source = DCFFNet.from_pretrained(config.init_from)
     args = {**source.config.to_dict(), **config.model, "head": "car"}
     model = DCFFNet(ModelConfig.from_dict(args), architecture=source.architecture)
     backbone = {k: v for k, v in source.state_dict().items() if not k.startswith("head.")}
@@ -67,7 +66,7 @@ def _build(config: TrainConfig) -> tuple[DCFFNet, dict[str, Any]]:
     if missing or unexpected:
         raise ValueError(f"stage-1 checkpoint {config.init_from} does not fit: missing {missing[:5]}, "
                          f"unexpected {unexpected[:5]}")
-    return model, dict(info.get("training") or {})
+    return model, dict(source.checkpoint_info.training or {})
 
 
 def build_model(config: TrainConfig) -> DCFFNet:
@@ -84,8 +83,9 @@ def portable_recipe(config: TrainConfig) -> dict[str, Any]:
     recipe["data"]["data_root"] = Path(config.data.data_root).resolve().name
     if config.backbone_init:
         recipe["backbone_init"] = Path(config.backbone_init).name
-    if config.distill.teacher:
-        recipe["distill"]["teacher"] = Path(config.distill.teacher).name
+    for key in ("teacher", "head"):
+        if getattr(config.distill, key):
+            recipe["distill"][key] = Path(getattr(config.distill, key)).name
     return recipe
 
 
@@ -185,13 +185,21 @@ class Trainer:
                 fh.flush()
 
     def _loss(self, model: torch.nn.Module, batch: dict[str, torch.Tensor], geometry) -> dict[str, torch.Tensor]:
-        losses = self._task_loss(model, batch, geometry)
+        """The task loss plus whichever distillation terms the batch carries targets for."""
+        losses, out = self._task_loss(model, batch, geometry)
+        distill = self.config.distill
         if self.adapter is not None and "teacher" in batch and self.capture.output is not None:
             term = distill_loss(self.capture.output.float(), batch["teacher"].to(self.device), self.adapter)
-            losses = {**losses, "distill": term, "loss": losses["loss"] + self.config.distill.weight * term}
+            losses = {**losses, "distill": term, "loss": losses["loss"] + distill.weight * term}
+        if "teacher_cls" in batch:
+            terms = response_distill_loss(out, batch["teacher_cls"].to(self.device), batch["teacher_reg"].to(self.device))
+            total = losses["loss"] + distill.cls_weight * terms["distill_cls"] + distill.reg_weight * terms["distill_reg"]
+            losses = {**losses, **terms, "loss": total}
         return losses
 
-    def _task_loss(self, model: torch.nn.Module, batch: dict[str, torch.Tensor], geometry) -> dict[str, torch.Tensor]:
+    def _task_loss(self, model: torch.nn.Module, batch: dict[str, torch.Tensor],
+                   geometry) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+        """Stage 1's SiamFC loss or stage 2's CAR loss, and the network output they were computed from."""
         z = batch["template"].to(self.device, non_blocking=True).float()
         x = batch["search"].to(self.device, non_blocking=True).float()
         boxes = batch["box"].to(self.device)
@@ -201,10 +209,10 @@ class Trainer:
         if self.config.stage == 1:
             labels = siamfc_labels(boxes, negative, geometry, self.config.loss.r_pos)
             loss = balanced_logistic_loss(out["response"].float(), labels)
-            return {"loss": loss}
+            return {"loss": loss}, out
         labels, reg = car_targets(boxes, negative, geometry, self.config.loss.cls_positive,
                                   self.config.loss.central_fraction)
-        return car_loss(out, labels, reg, self.config.loss.reg_weight)
+        return car_loss(out, labels, reg, self.config.loss.reg_weight), out
 
     def run(self) -> Path:
         from tqdm import tqdm
@@ -226,8 +234,10 @@ class Trainer:
         if config.stage == 2:
             names = freeze_for_stage2(model, config.trainable)
             trainable = [p for n, p in model.named_parameters() if n in set(names)]
-        teacher = None
-        if config.distill.teacher:
+        teacher = response_teacher = None
+        if config.distill.head:
+            response_teacher = ResponseTeacher(config.distill.teacher, config.distill.head, model.geometry)
+        if config.distill.teacher and config.distill.weight > 0:
             teacher = OnnxTeacher(config.distill.teacher)
             probe = teacher(np.zeros((model.config.search_size, model.config.search_size, 3), np.uint8))
             self.adapter = torch.nn.Conv2d(model.feature_channels, probe.shape[0], 1).to(self.device)
@@ -258,13 +268,13 @@ class Trainer:
 
         mixture, excluded = load_mixture(config.data)
         # What the weights have seen: this stage's data and, after init_from, the earlier stage's.
-        self.training_sequences = sorted({t.name for _, tr, _ in mixture for t in tr if t.is_video}
+        self.training_sequences = sorted({t.qualified_name for _, tr, _ in mixture for t in tr if t.is_video}
                                          | set(source_training.get("sequences") or []))
         self.training_image_sets = sorted({s.root for s, tr, _ in mixture if any(not t.is_video for t in tr)}
                                           | set(source_training.get("image_sets") or []))
         train_set = PairDataset([(s, tr) for s, tr, _ in mixture], config.data.samples_per_epoch,
                                 model.config.template_size, model.config.search_size, config.augment, config.seed,
-                                teacher=teacher)
+                                teacher=teacher, response_teacher=response_teacher)
         val_tracks = [(s, va) for s, _, va in mixture if va]
         val_set = None
         if config.data.val_samples > 0 and val_tracks:
@@ -362,7 +372,7 @@ class Trainer:
             "init_from": config.init_from,
             "backbone_init": Path(config.backbone_init).name if config.backbone_init else None,
         }
-        save_pretrained(model, self.out / "checkpoint", training=training)
+        model.save_pretrained(self.out / "checkpoint", training=training)
 
 
 def train(config: TrainConfig, out_dir: str | os.PathLike[str], resume: bool = False, progress: bool = True) -> Path:

@@ -8,9 +8,12 @@ import torch.nn.functional as F
 __all__ = ["balanced_logistic_loss", "balanced_cross_entropy", "iou_loss", "car_loss"]
 
 
-def balanced_logistic_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """Binary cross-entropy where positives and negatives of each sample weigh half each (SiamFC)."""
-    pos = labels > 0.5
+def balanced_logistic_loss(logits: torch.Tensor, labels: torch.Tensor, threshold: float = 0.5) -> torch.Tensor:
+    """Binary cross-entropy where positives and negatives of each sample weigh half each (SiamFC).
+
+    ``labels`` may be soft (in [0, 1]); cells with a label above ``threshold`` count as positives
+    for the balance."""
+    pos = labels > threshold
     b = logits.shape[0]
     n_pos = pos.view(b, -1).sum(1).clamp(min=1).view(b, *([1] * (logits.dim() - 1))).float()
     n_neg = (~pos).view(b, -1).sum(1).clamp(min=1).view(b, *([1] * (logits.dim() - 1))).float()

@@ -19,25 +19,27 @@ from torch.utils.data import Dataset
 
 from .augment import photometric, search_crop, template_crop
 from .config import AugmentConfig, DataConfig, DatasetSpec
-from .datasets import Track, read_dataset
+from ..data import Sequence, read_dataset
 
 __all__ = ["PairDataset", "load_mixture", "split_tracks"]
 
 MAX_ATTEMPTS = 20
 
 
-def split_tracks(tracks: list[Track], val_fraction: float) -> tuple[list[Track], list[Track]]:
-    """Deterministic train/validation split by a hash of each track's name (sequence-level, never a frame)."""
+def split_tracks(tracks: list[Sequence], val_fraction: float) -> tuple[list[Sequence], list[Sequence]]:
+    """Deterministic train/validation split by a hash of each track's qualified name
+    (``dataset/name``; sequence-level, never a frame; still images by their image)."""
     if val_fraction <= 0:
         return tracks, []
     train, val = [], []
     for track in tracks:
-        key = track.name.rsplit("/", 1)[0] if not track.is_video else track.name
+        name = track.qualified_name
+        key = name.rsplit("/", 1)[0] if not track.is_video else name
         (val if (zlib.crc32(key.encode()) % 1000) < val_fraction * 1000 else train).append(track)
     return train, val
 
 
-def load_mixture(config: DataConfig) -> tuple[list[tuple[DatasetSpec, list[Track], list[Track]]], int]:
+def load_mixture(config: DataConfig) -> tuple[list[tuple[DatasetSpec, list[Sequence], list[Sequence]]], int]:
     """Read every dataset of ``config`` and split it; returns ``[(spec, train, val)]`` and the number
     of tracks removed by ``exclude``."""
     mixture, excluded = [], 0
@@ -46,7 +48,7 @@ def load_mixture(config: DataConfig) -> tuple[list[tuple[DatasetSpec, list[Track
         if not root.is_absolute():
             root = Path(config.data_root) / root
         tracks = read_dataset(spec.format, root, **spec.options)
-        kept = [t for t in tracks if not any(x in t.name for x in config.exclude)]
+        kept = [t for t in tracks if not any(x in t.qualified_name for x in config.exclude)]
         excluded += len(tracks) - len(kept)
         kept = [t for t in kept if len(t.valid)]
         train, val = split_tracks(kept, config.val_fraction)
@@ -60,12 +62,15 @@ class PairDataset(Dataset):
     Each item is a dict of tensors: ``template`` (3, T, T) and ``search`` (3, S, S) uint8 BGR crops,
     ``box`` (4,) the target ``x1, y1, x2, y2`` in search-crop pixels, ``negative`` (bool: the search
     crop shows another object), ``skipped`` (unreadable images passed over for this item) and, with a
-    ``teacher``, ``teacher``: its features of the search crop.
+    ``teacher``, ``teacher``: its features of the search crop; with a ``response_teacher``,
+    ``teacher_cls`` (R, R) and ``teacher_reg`` (4, R, R): its response on the final crop pair.
     """
 
-    def __init__(self, datasets: list[tuple[DatasetSpec, list[Track]]], samples: int, template_size: int,
+    def __init__(self, datasets: list[tuple[DatasetSpec, list[Sequence]]], samples: int, template_size: int,
                  search_size: int, augment: AugmentConfig, seed: int = 0,
-                 teacher: Callable[[np.ndarray], np.ndarray] | None = None) -> None:
+                 teacher: Callable[[np.ndarray], np.ndarray] | None = None,
+                 response_teacher: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None
+                 ) -> None:
         self.datasets = [(spec, tracks) for spec, tracks in datasets if tracks]
         if not self.datasets:
             raise ValueError("no tracks to sample from")
@@ -78,6 +83,7 @@ class PairDataset(Dataset):
         self.augment = augment
         self.seed = seed
         self.teacher = teacher
+        self.response_teacher = response_teacher
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
@@ -87,11 +93,11 @@ class PairDataset(Dataset):
     def __len__(self) -> int:
         return self.samples
 
-    def _pick(self, rng: np.random.Generator) -> tuple[DatasetSpec, Track]:
+    def _pick(self, rng: np.random.Generator) -> tuple[DatasetSpec, Sequence]:
         spec, tracks = self.datasets[int(rng.choice(len(self.datasets), p=self.probs))]
         return spec, tracks[int(rng.integers(len(tracks)))]
 
-    def _frames(self, spec: DatasetSpec, track: Track, rng: np.random.Generator) -> tuple[int, int]:
+    def _frames(self, spec: DatasetSpec, track: Sequence, rng: np.random.Generator) -> tuple[int, int]:
         valid = track.valid
         t = int(valid[rng.integers(len(valid))])
         if not track.is_video:
@@ -136,5 +142,8 @@ class PairDataset(Dataset):
             }
             if self.teacher is not None:
                 item["teacher"] = torch.from_numpy(self.teacher(np.ascontiguousarray(x)))
+            if self.response_teacher is not None:
+                cls, reg = self.response_teacher(np.ascontiguousarray(z), np.ascontiguousarray(x))
+                item["teacher_cls"], item["teacher_reg"] = torch.from_numpy(cls), torch.from_numpy(reg)
             return item
         raise RuntimeError(f"{MAX_ATTEMPTS} unreadable images in a row while sampling item {index}: check the data")

@@ -1,4 +1,6 @@
-"""Readers for still-image datasets: COCO ``instances_*.json`` and the generic ``annotations.json``."""
+"""Readers of still-image datasets (training only): COCO ``instances_*.json`` and the generic
+``annotations.json``. Each box becomes a one-frame :class:`~dcffnet.data.Sequence` with
+``is_video=False``."""
 
 from __future__ import annotations
 
@@ -7,13 +9,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import Track
+from .sequence import Sequence
 
 __all__ = ["read_coco", "read_annotated_images"]
 
 
-def read_coco(annotation_file: str | Path, image_dir: str | Path | None = None, min_size: float = 4.0) -> list[Track]:
-    """COCO detection annotations: one single-frame track per non-crowd object at least ``min_size``
+def read_coco(annotation_file: str | Path, image_dir: str | Path | None = None, min_size: float = 4.0) -> list[Sequence]:
+    """COCO detection annotations: one single-frame sequence per non-crowd object at least ``min_size``
     pixels on each side. ``image_dir`` defaults to ``<root>/<split>`` next to ``annotations/``
     (``instances_train2017.json`` -> ``train2017/``)."""
     ann = Path(annotation_file)
@@ -32,16 +34,16 @@ def read_coco(annotation_file: str | Path, image_dir: str | Path | None = None, 
         x, y, w, h = obj["bbox"]
         if w < min_size or h < min_size or obj["image_id"] not in files:
             continue
-        tracks.append(Track(f"coco/{obj['image_id']}/{obj['id']}", [files[obj["image_id"]]],
-                            np.array([[x, y, w, h]]), is_video=False))
+        tracks.append(Sequence(f"{obj['image_id']}/{obj['id']}", [files[obj["image_id"]]],
+                               np.array([[x, y, w, h]]), dataset="coco", is_video=False))
     return tracks
 
 
 def read_annotated_images(root: str | Path, annotation_file: str = "annotations.json",
-                          min_size: float = 4.0) -> list[Track]:
+                          min_size: float = 4.0) -> list[Sequence]:
     """Generic still images: ``<root>/annotations.json`` =
     ``{"images": [{"file": rel/path.jpg, "boxes": [[x, y, w, h], ...], "labels": [...]}, ...]}``
-    (0-based pixels, paths relative to ``root``); one single-frame track per box."""
+    (0-based pixels, paths relative to ``root``); one single-frame sequence per box."""
     root = Path(root)
     path = root / annotation_file
     if not path.is_file():
@@ -52,5 +54,6 @@ def read_annotated_images(root: str | Path, annotation_file: str = "annotations.
         for j, box in enumerate(image.get("boxes", [])):
             if len(box) != 4 or box[2] < min_size or box[3] < min_size:
                 continue
-            tracks.append(Track(f"{root.name}/{i}/{j}", [root / image["file"]], np.array([box]), is_video=False))
+            tracks.append(Sequence(f"{i}/{j}", [root / image["file"]], np.array([box]), dataset=root.name,
+                                   is_video=False))
     return tracks
