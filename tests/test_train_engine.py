@@ -234,3 +234,68 @@ def test_stage2_checkpoint_lists_the_videos_of_stage1_too(tmp_path):
     recipe2 = _recipe(tmp_path, stage=2, init_from=str(stage1), epochs=1, **{"data.exclude": ["seq1"]})
     _, info = dcffnet.load_pretrained(train(load_recipe(recipe2), tmp_path / "s2", progress=False))
     assert "videos/group/seq1" in info["training"]["sequences"]
+
+
+def test_response_distill_loss_is_smallest_at_the_teacher():
+    from dcffnet.train.distill import response_distill_loss
+
+    torch.manual_seed(0)
+    prob = torch.rand(2, 5, 5) * 0.98 + 0.01
+    prob[:, 2, 2] = 0.95  # one confident "target" cell per sample
+    reg = torch.rand(2, 4, 5, 5) * 20 + 5
+    logit = torch.log(prob / (1 - prob))
+    matching = {"cls": torch.stack([torch.zeros_like(logit), logit], 1), "reg": reg.clone()}
+    best = response_distill_loss(matching, prob, reg)
+    assert best["distill_reg"].item() == pytest.approx(0.0, abs=1e-6)
+    worse_cls = {"cls": torch.stack([torch.zeros_like(logit), -logit], 1), "reg": reg.clone()}
+    worse_reg = {"cls": matching["cls"], "reg": reg * 2.0}
+    assert response_distill_loss(worse_cls, prob, reg)["distill_cls"] > best["distill_cls"] + 0.1
+    assert response_distill_loss(worse_reg, prob, reg)["distill_reg"] > 0.1
+    # no teacher positives: the box term is zero, not NaN
+    none = response_distill_loss(matching, prob.clamp(max=0.4), reg)
+    assert none["distill_reg"].item() == 0.0 and torch.isfinite(none["distill_cls"])
+
+
+def test_response_teacher_maps_student_cells_onto_the_teacher_grid(tmp_path):
+    from dcffnet.geometry import ResponseGeometry
+    from dcffnet.models import create
+    from dcffnet.train.distill import NANOTRACK_GEOMETRY, ResponseTeacher
+
+    files = [tmp_path / "b.onnx", tmp_path / "h.onnx"]
+    for f in files:
+        f.write_bytes(b"")
+    student = create("dcffnet_mobile").geometry
+    teacher = ResponseTeacher(*files, student=student)
+    assert teacher.index.tolist() == list(range(2, 15))
+    np_t, np_s = NANOTRACK_GEOMETRY.cell_offsets(), student.cell_offsets()
+    assert (np_t[teacher.index] == np_s).all()
+    with pytest.raises(ValueError, match="not on the teacher's grid"):
+        ResponseTeacher(*files, student=ResponseGeometry(127, 255, 8, 25))
+    with pytest.raises(ValueError, match="same crops"):
+        ResponseTeacher(*files, student=create("dcffnet_nano").geometry)
+    with pytest.raises(FileNotFoundError, match="head"):
+        ResponseTeacher(files[0], tmp_path / "missing.onnx", student=student)
+
+
+HEAD = TEACHER.with_name("nanotrack_head_sim.onnx")
+
+
+@pytest.mark.skipif(not (TEACHER.is_file() and HEAD.is_file()), reason="NanoTrack ONNX files (../shared/peers) not present")
+def test_stage2_with_response_distillation_in_a_worker_across_epochs(tmp_path):
+    """The whole NanoTrack tracker as teacher, run in a DataLoader worker; two epochs with a
+    validation pass between them (OpenCV in the parent, then a fresh worker) must not hang."""
+    pytest.importorskip("onnx")
+    recipe = _recipe(tmp_path, stage=2, architecture="dcffnet_mobile", model={}, epochs=2,
+                     backbone_init=str(TEACHER), trainable=["cf1", "cf2", "neck", "head"],
+                     distill={"teacher": str(TEACHER), "head": str(HEAD), "weight": 0.0})
+    cmd = [sys.executable, "-m", "dcffnet", "train", str(recipe), "--out", str(tmp_path / "run"), "--no-progress",
+           "--set", "data.num_workers=1", "--set", "data.val_fraction=0.5", "--set", "data.val_samples=4"]
+    try:
+        subprocess.run(cmd, check=True, timeout=240, capture_output=True)
+    except subprocess.TimeoutExpired:
+        pytest.fail("training with a response teacher in a DataLoader worker hung")
+    epochs = _epochs(tmp_path / "run")
+    assert len(epochs) == 2 and all("val_loss" in e for e in epochs)
+    assert all(0.0 < e["distill_cls"] < 2.0 and e["distill_reg"] >= 0.0 for e in epochs)
+    recipe_saved = dcffnet.load_pretrained(tmp_path / "run" / "checkpoint")[1]["training"]["recipe"]
+    assert recipe_saved["distill"]["head"] == "nanotrack_head_sim.onnx"  # no local path in the checkpoint

@@ -173,6 +173,7 @@ class Trainer:
         self.use_amp = bool(config.amp and self.device.type == "cuda")
         self.adapter: torch.nn.Module | None = None
         self.capture: FeatureCapture | None = None
+        self._source_training: dict[str, Any] = {}
 
     @property
     def is_main(self) -> bool:
@@ -215,28 +216,59 @@ class Trainer:
         return car_loss(out, labels, reg, self.config.loss.reg_weight), out
 
     def run(self) -> Path:
-        from tqdm import tqdm
+        """Train every remaining epoch; returns the exported checkpoint folder (``out/checkpoint``).
 
+        The steps, in order: :meth:`_prepare_output`, :meth:`_build_model` (network, frozen parts,
+        teachers), :meth:`_build_optimizer`, :meth:`_resume`, :meth:`_build_data`, then per epoch
+        :meth:`_train_epoch` and :meth:`_finish_epoch` (validation, train state, checkpoint, log).
+        """
         config = self.config
-        self.out.mkdir(parents=True, exist_ok=True)
-        state_path = self.out / "train_state.pt"
-        if self.is_main:
-            if not self.resume and (self.out / "metrics.jsonl").exists():
-                raise FileExistsError(f"{self.out} already holds a run: pass --resume to continue it or choose --out")
-            (self.out / "recipe.yaml").write_text(yaml.safe_dump(config.to_dict(), sort_keys=False))
-
+        self._prepare_output()
         torch.manual_seed(config.seed)
         np.random.seed(config.seed)
         random.seed(config.seed)
+        model, trainable, teachers = self._build_model()
+        optimizer, scheduler, scaler = self._build_optimizer(trainable)
+        start_epoch = self._resume(model, optimizer, scheduler, scaler)
+        net: torch.nn.Module = model
+        if self.distributed:
+            net = DistributedDataParallel(model, device_ids=[self.device.index] if self.device.type == "cuda" else None)
+        train_set, val_set, loader = self._build_data(model, teachers, log_start=start_epoch == 0)
+        started = time.time()
+        for epoch in range(start_epoch, config.epochs):
+            record = self._train_epoch(epoch, net, model, train_set, loader, optimizer, scaler, trainable)
+            self._finish_epoch(epoch, model, val_set, record, optimizer, scheduler, scaler, time.time() - started)
+        if self.distributed:
+            dist.barrier()
+        return self.out / "checkpoint"
+
+    @property
+    def _state_path(self) -> Path:
+        return self.out / "train_state.pt"
+
+    def _prepare_output(self) -> None:
+        """Create the run folder and write ``recipe.yaml``; refuse to overwrite a run without ``resume``."""
+        self.out.mkdir(parents=True, exist_ok=True)
+        if self.is_main:
+            if not self.resume and (self.out / "metrics.jsonl").exists():
+                raise FileExistsError(f"{self.out} already holds a run: pass --resume to continue it or choose --out")
+            (self.out / "recipe.yaml").write_text(yaml.safe_dump(self.config.to_dict(), sort_keys=False))
+
+    def _build_model(self) -> tuple[DCFFNet, list[torch.nn.Parameter], dict[str, Any]]:
+        """The network on the device, its trainable parameters (stage 2: only ``trainable`` modules)
+        and the distillation teachers (``{"features": OnnxTeacher, "response": ResponseTeacher}``,
+        either may be absent). Also records the stage-1 checkpoint's training lists."""
+        config = self.config
         model, source_training = _build(config)
         model = model.to(self.device)
-        trainable = [p for p in model.parameters()]
+        self._source_training = source_training
+        trainable = list(model.parameters())
         if config.stage == 2:
-            names = freeze_for_stage2(model, config.trainable)
-            trainable = [p for n, p in model.named_parameters() if n in set(names)]
-        teacher = response_teacher = None
+            names = set(freeze_for_stage2(model, config.trainable))
+            trainable = [p for n, p in model.named_parameters() if n in names]
+        teachers: dict[str, Any] = {}
         if config.distill.head:
-            response_teacher = ResponseTeacher(config.distill.teacher, config.distill.head, model.geometry)
+            teachers["response"] = ResponseTeacher(config.distill.teacher, config.distill.head, model.geometry)
         if config.distill.teacher and config.distill.weight > 0:
             teacher = OnnxTeacher(config.distill.teacher)
             probe = teacher(np.zeros((model.config.search_size, model.config.search_size, 3), np.uint8))
@@ -246,35 +278,44 @@ class Trainer:
             if self.distributed:
                 self.adapter = DistributedDataParallel(
                     self.adapter, device_ids=[self.device.index] if self.device.type == "cuda" else None)
-        optimizer = torch.optim.SGD(trainable, lr=config.optim.lr, momentum=config.optim.momentum,
-                                    weight_decay=config.optim.weight_decay)
-        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda e: _lr_factor(config, e))
-        scaler = torch.amp.GradScaler(self.device.type, enabled=self.use_amp)
-        start_epoch = 0
-        if self.resume and state_path.exists():
-            state = torch.load(state_path, map_location="cpu", weights_only=False)
-            model.load_state_dict(state["model"])
-            optimizer.load_state_dict(state["optimizer"])
-            scheduler.load_state_dict(state["scheduler"])
-            scaler.load_state_dict(state["scaler"])
-            if self.adapter is not None:
-                getattr(self.adapter, "module", self.adapter).load_state_dict(state["adapter"])
-            _set_rng_state(state["rng"])
-            start_epoch = state["epoch"] + 1
-        geometry = model.geometry
-        net: torch.nn.Module = model
-        if self.distributed:
-            net = DistributedDataParallel(model, device_ids=[self.device.index] if self.device.type == "cuda" else None)
+            teachers["features"] = teacher
+        return model, trainable, teachers
 
+    def _build_optimizer(self, trainable: list[torch.nn.Parameter]) -> tuple[Any, Any, Any]:
+        """SGD with momentum, the warm-up / step schedule of :func:`_lr_factor`, and the AMP scaler."""
+        optim = self.config.optim
+        optimizer = torch.optim.SGD(trainable, lr=optim.lr, momentum=optim.momentum, weight_decay=optim.weight_decay)
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda e: _lr_factor(self.config, e))
+        scaler = torch.amp.GradScaler(self.device.type, enabled=self.use_amp)
+        return optimizer, scheduler, scaler
+
+    def _resume(self, model: DCFFNet, optimizer: Any, scheduler: Any, scaler: Any) -> int:
+        """With ``resume`` and a saved train state, restore everything and return the next epoch (else 0)."""
+        if not (self.resume and self._state_path.exists()):
+            return 0
+        state = torch.load(self._state_path, map_location="cpu", weights_only=False)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        scaler.load_state_dict(state["scaler"])
+        if self.adapter is not None:
+            getattr(self.adapter, "module", self.adapter).load_state_dict(state["adapter"])
+        _set_rng_state(state["rng"])
+        return state["epoch"] + 1
+
+    def _build_data(self, model: DCFFNet, teachers: dict[str, Any],
+                    log_start: bool) -> tuple[PairDataset, PairDataset | None, DataLoader]:
+        """Read the mixture, record the training lists, and build the pair datasets and the loader."""
+        config = self.config
         mixture, excluded = load_mixture(config.data)
         # What the weights have seen: this stage's data and, after init_from, the earlier stage's.
         self.training_sequences = sorted({t.qualified_name for _, tr, _ in mixture for t in tr if t.is_video}
-                                         | set(source_training.get("sequences") or []))
+                                         | set(self._source_training.get("sequences") or []))
         self.training_image_sets = sorted({s.root for s, tr, _ in mixture if any(not t.is_video for t in tr)}
-                                          | set(source_training.get("image_sets") or []))
+                                          | set(self._source_training.get("image_sets") or []))
         train_set = PairDataset([(s, tr) for s, tr, _ in mixture], config.data.samples_per_epoch,
                                 model.config.template_size, model.config.search_size, config.augment, config.seed,
-                                teacher=teacher, response_teacher=response_teacher)
+                                teacher=teachers.get("features"), response_teacher=teachers.get("response"))
         val_tracks = [(s, va) for s, _, va in mixture if va]
         val_set = None
         if config.data.val_samples > 0 and val_tracks:
@@ -286,65 +327,74 @@ class Trainer:
         loader = DataLoader(train_set, batch_size=config.batch_size, sampler=sampler, drop_last=True,
                             num_workers=config.data.num_workers, collate_fn=_collate,
                             pin_memory=self.device.type == "cuda", persistent_workers=False)
-        if self.is_main and start_epoch == 0:
+        if self.is_main and log_start:
             self._log({"event": "start", "stage": config.stage, "architecture": config.architecture,
                        "train_tracks": {s.root: len(tr) for s, tr, _ in mixture},
                        "val_tracks": {s.root: len(va) for s, _, va in mixture},
                        "excluded_tracks": excluded, "world_size": self.world, "device": str(self.device)})
-        started = time.time()
-        for epoch in range(start_epoch, config.epochs):
-            train_set.set_epoch(epoch)
-            net.train()
-            if config.stage == 2:
-                _set_frozen_bn_eval(model)
-            totals: dict[str, float] = {}
-            steps, skipped, pairs = 0, 0, 0
-            t0 = time.time()
-            bar = tqdm(loader, desc=f"epoch {epoch + 1}/{config.epochs}", disable=not (self.progress and self.is_main),
-                       unit="batch", leave=False)
-            for batch in bar:
-                losses = self._loss(net, batch, geometry)
-                optimizer.zero_grad(set_to_none=True)
-                scaler.scale(losses["loss"]).backward()
-                if config.optim.grad_clip > 0:
-                    scaler.unscale_(optimizer)
-                    torch.nn.utils.clip_grad_norm_(trainable, config.optim.grad_clip)
-                scaler.step(optimizer)
-                scaler.update()
-                steps += 1
-                pairs += batch["template"].shape[0] * self.world
-                skipped += int(batch["skipped"].sum())
-                for k, v in losses.items():
-                    totals[k] = totals.get(k, 0.0) + float(v.detach())
-                bar.set_postfix(loss=f"{totals['loss'] / steps:.4f}")
-                if config.log_every and steps % config.log_every == 0:
-                    self._log({"event": "step", "epoch": epoch, "step": steps, "lr": optimizer.param_groups[0]["lr"],
-                               **{k: float(v.detach()) for k, v in losses.items()}})
-            if self.distributed:
-                counts = torch.tensor([float(skipped)], device=self.device)
-                dist.all_reduce(counts)
-                skipped = int(counts.item())
-            record = {"event": "epoch", "epoch": epoch, "lr": optimizer.param_groups[0]["lr"],
-                      **{k: v / max(steps, 1) for k, v in totals.items()}, "steps": steps,
-                      "pairs_per_s": pairs / max(time.time() - t0, 1e-9), "skipped_images": skipped,
-                      "seconds": time.time() - t0}
-            if val_set is not None and self.is_main:
-                record["val_loss"] = self._validate(model, val_set, geometry)
-            scheduler.step()
-            if self.is_main:
-                _atomic_torch_save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                                    "scheduler": scheduler.state_dict(), "scaler": scaler.state_dict(),
-                                    "epoch": epoch, "rng": _rng_state(), "config": config.to_dict(),
-                                    "adapter": None if self.adapter is None
-                                    else getattr(self.adapter, "module", self.adapter).state_dict()},
-                                   state_path)
-                self._export(model, epoch, time.time() - started)
-                self._log(record)
-            if self.distributed:
-                dist.barrier()
+        return train_set, val_set, loader
+
+    def _train_epoch(self, epoch: int, net: torch.nn.Module, model: DCFFNet, train_set: PairDataset,
+                     loader: DataLoader, optimizer: Any, scaler: Any,
+                     trainable: list[torch.nn.Parameter]) -> dict[str, Any]:
+        """One pass over the epoch's pairs; returns the epoch record (mean losses, throughput, skips)."""
+        from tqdm import tqdm
+
+        config = self.config
+        train_set.set_epoch(epoch)
+        net.train()
+        if config.stage == 2:
+            _set_frozen_bn_eval(model)
+        totals: dict[str, float] = {}
+        steps, skipped, pairs = 0, 0, 0
+        t0 = time.time()
+        bar = tqdm(loader, desc=f"epoch {epoch + 1}/{config.epochs}", disable=not (self.progress and self.is_main),
+                   unit="batch", leave=False)
+        for batch in bar:
+            losses = self._loss(net, batch, model.geometry)
+            optimizer.zero_grad(set_to_none=True)
+            scaler.scale(losses["loss"]).backward()
+            if config.optim.grad_clip > 0:
+                scaler.unscale_(optimizer)
+                torch.nn.utils.clip_grad_norm_(trainable, config.optim.grad_clip)
+            scaler.step(optimizer)
+            scaler.update()
+            steps += 1
+            pairs += batch["template"].shape[0] * self.world
+            skipped += int(batch["skipped"].sum())
+            for k, v in losses.items():
+                totals[k] = totals.get(k, 0.0) + float(v.detach())
+            bar.set_postfix(loss=f"{totals['loss'] / steps:.4f}")
+            if config.log_every and steps % config.log_every == 0:
+                self._log({"event": "step", "epoch": epoch, "step": steps, "lr": optimizer.param_groups[0]["lr"],
+                           **{k: float(v.detach()) for k, v in losses.items()}})
+        if self.distributed:
+            counts = torch.tensor([float(skipped)], device=self.device)
+            dist.all_reduce(counts)
+            skipped = int(counts.item())
+        return {"event": "epoch", "epoch": epoch, "lr": optimizer.param_groups[0]["lr"],
+                **{k: v / max(steps, 1) for k, v in totals.items()}, "steps": steps,
+                "pairs_per_s": pairs / max(time.time() - t0, 1e-9), "skipped_images": skipped,
+                "seconds": time.time() - t0}
+
+    def _finish_epoch(self, epoch: int, model: DCFFNet, val_set: PairDataset | None, record: dict[str, Any],
+                      optimizer: Any, scheduler: Any, scaler: Any, seconds: float) -> None:
+        """Validation loss, learning-rate step, then (main process) the train state for ``--resume``,
+        the exported checkpoint and the log line; all processes meet at a barrier."""
+        if val_set is not None and self.is_main:
+            record["val_loss"] = self._validate(model, val_set, model.geometry)
+        scheduler.step()
+        if self.is_main:
+            _atomic_torch_save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                                "scheduler": scheduler.state_dict(), "scaler": scaler.state_dict(),
+                                "epoch": epoch, "rng": _rng_state(), "config": self.config.to_dict(),
+                                "adapter": None if self.adapter is None
+                                else getattr(self.adapter, "module", self.adapter).state_dict()},
+                               self._state_path)
+            self._export(model, epoch, seconds)
+            self._log(record)
         if self.distributed:
             dist.barrier()
-        return self.out / "checkpoint"
 
     @torch.no_grad()
     def _validate(self, model: DCFFNet, val_set: PairDataset, geometry) -> float:
