@@ -67,6 +67,8 @@ class CheckpointInfo:
             :class:`~dcffnet.Tracker` built on that network uses them without being told.
         training: data, recipe and training videos the weights have seen (free-form, see the model card).
         metrics: measured results (free-form).
+        calibration: the score calibration fitted for these weights (see
+            :class:`~dcffnet.tracking.calibration.ScoreCalibration`; ``None``: raw scores).
         input: colour order, value range and crop sizes the network expects.
         library_version, format: who wrote it, in which format version.
         weights_sha256: hex sha256 of ``model.safetensors`` (checked on load).
@@ -78,6 +80,7 @@ class CheckpointInfo:
     tracker: TrackerHParams | None = None
     training: dict[str, Any] | None = None
     metrics: dict[str, Any] | None = None
+    calibration: dict[str, Any] | None = None
     input: dict[str, Any] | None = None
     library_version: str = __version__
     format: int = FORMAT_VERSION
@@ -101,6 +104,7 @@ class CheckpointInfo:
             "tracker": None if self.tracker is None else self.tracker.to_dict(),
             "training": self.training,
             "metrics": self.metrics,
+            "calibration": self.calibration,
             "weights_sha256": self.weights_sha256,
         }
 
@@ -128,6 +132,7 @@ class CheckpointInfo:
             raise CheckpointError(f"invalid tracker hyper-parameters in config.json: {exc}") from exc
         return cls(architecture=str(data.get("architecture", "custom")), model_args=dict(data["model_args"]),
                    tracker=hparams, training=data.get("training"), metrics=data.get("metrics"),
+                   calibration=data.get("calibration"),
                    input=data.get("input"), library_version=str(data.get("library_version", "unknown")),
                    format=fmt, weights_sha256=data.get("weights_sha256"), source=source)
 

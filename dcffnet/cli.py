@@ -176,8 +176,45 @@ def _cmd_tune(args: argparse.Namespace) -> int:
         metrics["tuning"] = {"dataset": [Path(d).name for d in args.dataset], "sequences": len(sequences),
                              "ping_pong": args.ping_pong, "auc": best["auc"],
                              "grid": grid}
-        model.save_pretrained(args.save_to, tracker=best["hparams"], training=info.training, metrics=metrics)
+        model.save_pretrained(args.save_to, tracker=best["hparams"], training=info.training, metrics=metrics,
+                              calibration=info.calibration)
         print(f"wrote {args.save_to} with the best hyper-parameters as its defaults")
+    return 0
+
+
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    import json as _json
+
+    from .eval import load_benchmark
+    from .eval.calibrate import calibrate, collect_cues, plot_reliability
+    from .models import DCFFNet
+
+    model = DCFFNet.from_pretrained(args.weights)
+    info = model.checkpoint_info
+    sequences = [seq for folder in args.dataset for seq in load_benchmark(folder, args.format)]
+    data = collect_cues(model, sequences, device=args.device, progress=not args.no_progress)
+    where = ", ".join(Path(d).name for d in args.dataset)
+    calibration, report = calibrate(data, fitted_on=f"{where}: {len(sequences)} sequences, {len(data.labels)} frames")
+    print(f"{report['frames']} frames, {report['positives']} with IoU > 0.5 ({report['sequences']} sequences)")
+    print(f"ECE: raw score {report['ece_raw']:.4f}, calibrated {report['ece']:.4f} "
+          f"(two-fold by sequence: {report['ece_cv']:.4f})")
+    print(f"AUROC IoU>0.5 vs IoU<0.1: raw {report['raw']['auroc']:.4f}, calibrated {report['calibrated']['auroc']:.4f}")
+    print("| predicted | frames | mean predicted | observed |")
+    print("|---|---:|---:|---:|")
+    for row in report["reliability"]:
+        print(f"| {row['low']:.1f}-{row['high']:.1f} | {row['count']} | {row['confidence']:.3f} | {row['accuracy']:.3f} |")
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(_json.dumps({"calibration": calibration.to_dict(), **report}, indent=2))
+    if args.plot:
+        plot_reliability(report, args.plot, title=f"{model.architecture} on {where}")
+    if args.save_to:
+        metrics = dict(info.metrics or {})
+        metrics["calibration"] = {k: report[k] for k in ("frames", "sequences", "positives", "ece", "ece_cv", "ece_raw")}
+        metrics["calibration"].update(auroc=report["calibrated"]["auroc"], dataset=[Path(d).name for d in args.dataset])
+        model.save_pretrained(args.save_to, tracker=info.tracker, training=info.training, metrics=metrics,
+                              calibration=calibration)
+        print(f"wrote {args.save_to} with the calibration stored")
     return 0
 
 
@@ -267,6 +304,17 @@ def build_parser() -> argparse.ArgumentParser:
     tune.add_argument("--device", default=None)
     tune.add_argument("--no-progress", action="store_true")
     tune.set_defaults(func=_cmd_tune)
+
+    cal = sub.add_parser("calibrate", help="fit the score calibration (P(IoU > 0.5)) on held-out sequences")
+    cal.add_argument("--weights", required=True, help="checkpoint folder, bundled name or hub id")
+    cal.add_argument("--dataset", required=True, nargs="+", help="folders of validation sequences (not your test set)")
+    cal.add_argument("--format", default="folder", choices=["otb", "vot", "lasot", "got10k", "uav", "folder"])
+    cal.add_argument("--out", default=None, help="write the calibration and its report as JSON here")
+    cal.add_argument("--plot", default=None, help="write the reliability diagram (PNG, needs matplotlib) here")
+    cal.add_argument("--save-to", default=None, help="write a copy of the checkpoint with the calibration stored")
+    cal.add_argument("--device", default=None)
+    cal.add_argument("--no-progress", action="store_true")
+    cal.set_defaults(func=_cmd_calibrate)
 
     models = sub.add_parser("models", help="list architectures and bundled checkpoints")
     models.set_defaults(func=_cmd_models)

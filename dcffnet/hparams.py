@@ -32,6 +32,18 @@ class TrackerHParams:
             a too-large box gives a too-large search crop, in which the target looks small and the
             regression (pulled towards the size it saw in training) over-estimates it again. 1 = off.
             CAR head only.
+        lost_threshold: a frame whose score (the calibrated probability that the box is on the
+            target, see :mod:`dcffnet.tracking.calibration`) is below this is *uncertain*: the box
+            still moves but keeps its size.
+        lost_after: this many uncertain frames in a row make the target *lost*: the box goes back to
+            the last confident one and stays there, and re-detection starts.
+        found_threshold: while lost, a re-detection candidate whose score reaches this is taken as
+            the target again (higher than ``lost_threshold``: the hysteresis that keeps the state
+            from flickering).
+        redetect_tiles: search crops (one batched forward pass) per frame while lost; 0 turns
+            re-detection off (the tracker then only searches around the last confident box).
+        redetect_growth: the searched region grows by this factor per lost frame, from the normal
+            search region up to the whole frame, which is then swept tile by tile.
     """
 
     penalty_k: float = 0.04
@@ -41,8 +53,28 @@ class TrackerHParams:
     min_size: float = 2.0
     size_calibration: float = 0.0
     size_scale: float = 1.0
+    lost_threshold: float = 0.5
+    lost_after: int = 3
+    found_threshold: float = 0.8
+    redetect_tiles: int = 9
+    redetect_growth: float = 1.5
 
     def __post_init__(self) -> None:
+        for name in ("lost_after", "redetect_tiles"):
+            value = getattr(self, name)
+            if isinstance(value, float) and value.is_integer():  # from a tuning grid / JSON
+                object.__setattr__(self, name, int(value))
+            if not isinstance(getattr(self, name), int) or isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be an integer, got {value!r}")
+        if self.lost_after < 1:
+            raise ValueError(f"lost_after must be >= 1 frame, got {self.lost_after}")
+        if self.redetect_tiles < 0:
+            raise ValueError(f"redetect_tiles must be >= 0, got {self.redetect_tiles}")
+        if not 0.0 <= self.lost_threshold <= self.found_threshold <= 1.0:
+            raise ValueError(f"need 0 <= lost_threshold <= found_threshold <= 1, got {self.lost_threshold} "
+                             f"and {self.found_threshold}")
+        if self.redetect_growth < 1.0:
+            raise ValueError(f"redetect_growth must be >= 1, got {self.redetect_growth}")
         if not 0.0 <= self.window_influence <= 1.0:
             raise ValueError(f"window_influence must be in [0, 1], got {self.window_influence}")
         if not 0.0 <= self.lr <= 1.0:

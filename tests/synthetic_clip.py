@@ -55,3 +55,37 @@ def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     y2 = np.minimum(a[:, 1] + a[:, 3], b[:, 1] + b[:, 3])
     inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
     return inter / (a[:, 2] * a[:, 3] + b[:, 2] * b[:, 3] - inter)
+
+
+def leave_and_return_clip(frames: int = 90, absent: tuple[int, int] = (35, 55), size: tuple[int, int] = (480, 360),
+                          seed: int = 0, obj_size: tuple[float, float] = (48.0, 64.0)):
+    """A clip where the object leaves: frames ``[absent[0], absent[1])`` show only the background,
+    then the object returns at the far side of the frame and moves on.
+
+    Returns frames, ground truth ``(N, 4)`` (NaN rows while absent) and the visible-mask ``(N,)``.
+    """
+    rng = np.random.default_rng(seed)
+    width, height = size
+    background = smooth_texture(height, width, 12, rng, contrast=0.5)
+    texture = smooth_texture(64, 64, 5, rng, contrast=1.0)
+    texture[:3], texture[-3:], texture[:, :3], texture[:, -3:] = 20, 20, 20, 20
+    w, h = obj_size
+    patch = cv2.resize(texture, (round(w), round(h)), interpolation=cv2.INTER_LINEAR)
+    images, boxes, visible = [], [], []
+    for t in range(frames):
+        frame = background.copy()
+        if absent[0] <= t < absent[1]:
+            images.append(frame)
+            boxes.append((np.nan,) * 4)
+            visible.append(False)
+            continue
+        if t < absent[0]:  # left part of the frame, drifting right and down a little
+            cx, cy = 110 + 2.0 * t, 120 + 1.0 * t
+        else:  # back on the right side, drifting left
+            cx, cy = width - 90 - 2.0 * (t - absent[1]), height - 110 + 0.5 * (t - absent[1]) * 0.0
+        x0, y0 = round(cx - w / 2), round(cy - h / 2)
+        frame[y0:y0 + patch.shape[0], x0:x0 + patch.shape[1]] = patch
+        images.append(frame)
+        boxes.append((float(x0), float(y0), float(patch.shape[1]), float(patch.shape[0])))
+        visible.append(True)
+    return images, np.array(boxes, dtype=np.float64), np.array(visible)

@@ -105,3 +105,20 @@ def test_score_separation_uses_iou_classes_and_skips_frame_zero():
     assert out["frames_on_target"] == 2 and out["frames_off_target"] == 1
     assert out["score_on_target"] == pytest.approx(0.8) and out["score_off_target"] == pytest.approx(0.2)
     assert out["score_auroc"] == 1.0
+
+
+def test_long_term_scores_reward_reporting_absence():
+    from dcffnet.eval.metrics import long_term_scores
+
+    gt = np.array([[10, 10, 20, 20]] * 10, dtype=float)
+    gt[4:7] = np.nan  # the target is absent in frames 4-6
+    perfect = np.nan_to_num(gt, nan=0.0) + np.where(np.isnan(gt), [[10, 10, 20, 20]], 0.0)
+    honest = np.where(np.isnan(gt[:, 0]), 0.1, 0.9)
+    honest[0] = 1.0
+    confident = np.full(10, 0.9)
+    good = long_term_scores([perfect], [gt], [honest])
+    assert good["f_score"] == pytest.approx(1.0) and good["precision"] == pytest.approx(1.0)
+    blind = long_term_scores([perfect], [gt], [confident])
+    assert blind["recall"] == pytest.approx(1.0) and blind["precision"] == pytest.approx(6 / 9)
+    assert blind["f_score"] < good["f_score"]
+    assert np.isnan(long_term_scores([perfect[:3]], [np.full((3, 4), np.nan)], [honest[:3]])["f_score"])

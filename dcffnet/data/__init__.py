@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .boxes import read_box_file, read_flags
-from .frames import IMAGE_SUFFIXES, VIDEO_SUFFIXES, keep_names, list_images, sequence_frames, sequence_names
+from .frames import (IMAGE_SUFFIXES, VIDEO_SUFFIXES, keep_names, list_images, read_frame, sequence_frames,
+                     sequence_names)
 from .images import read_annotated_images, read_coco
 from .readers import (polygon_to_box, read_folder, read_got10k, read_imagenet_vid, read_lasot, read_otb,
                       read_uav123, read_vot)
@@ -23,7 +24,7 @@ from .video_cache import decode_video, frame_cache_root
 
 __all__ = ["Sequence", "READERS", "read_dataset", "read_folder", "read_otb", "read_vot", "read_lasot", "read_got10k",
            "read_uav123", "read_imagenet_vid", "read_coco", "read_annotated_images", "polygon_to_box",
-           "read_box_file", "read_flags", "IMAGE_SUFFIXES", "VIDEO_SUFFIXES", "list_images", "sequence_frames",
+           "read_box_file", "read_flags", "read_frame", "IMAGE_SUFFIXES", "VIDEO_SUFFIXES", "list_images", "sequence_frames",
            "sequence_names", "keep_names", "decode_video", "frame_cache_root"]
 
 READERS: dict[str, Callable[..., list[Sequence]]] = {

@@ -5,9 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable
 
+import cv2
+import numpy as np
+
 from .video_cache import decode_video
 
-__all__ = ["IMAGE_SUFFIXES", "VIDEO_SUFFIXES", "list_images", "find_video", "sequence_frames", "sequence_names",
+__all__ = ["IMAGE_SUFFIXES", "VIDEO_SUFFIXES", "list_images", "find_video", "read_frame", "sequence_frames", "sequence_names",
            "keep_names"]
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
@@ -68,3 +71,15 @@ def keep_names(names: Iterable[str], split_file: str | Path | None) -> set[str] 
         return None
     wanted = {line.strip() for line in Path(split_file).read_text().splitlines() if line.strip()}
     return wanted & set(names)
+
+
+def read_frame(path: str | Path) -> np.ndarray:
+    """Read one frame file as a BGR ``uint8`` array.
+
+    Raises:
+        ValueError: the file is missing or not a readable image (the message names it).
+    """
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if image is None:
+        raise ValueError(f"cannot read frame {path}")
+    return image

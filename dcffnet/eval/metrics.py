@@ -17,7 +17,7 @@ import numpy as np
 
 __all__ = ["iou", "center_error", "normalized_center_error", "success_curve", "precision_curve",
            "normalized_precision_curve", "SUCCESS_THRESHOLDS", "PRECISION_THRESHOLDS", "NORM_PRECISION_THRESHOLDS",
-           "ope_scores", "summarize_ope", "got10k_scores", "auroc", "score_separation"]
+           "ope_scores", "summarize_ope", "got10k_scores", "auroc", "score_separation", "long_term_scores"]
 
 SUCCESS_THRESHOLDS = np.linspace(0, 1, 21)
 PRECISION_THRESHOLDS = np.arange(0, 51, dtype=np.float64)
@@ -168,3 +168,55 @@ def score_separation(pred: list[np.ndarray], gt: list[np.ndarray], scores: list[
             "score_off_target": float(neg.mean()) if len(neg) else float("nan"),
             "frames_on_target": int(len(pos)), "frames_off_target": int(len(neg)),
             "score_auroc": auroc(pos, neg)}
+
+
+def long_term_scores(pred: list[np.ndarray], gt: list[np.ndarray], scores: list[np.ndarray],
+                     thresholds: int = 100) -> dict[str, float | list[float]]:
+    """VOT long-term tracking precision, recall and F-score over confidence thresholds.
+
+    A frame counts as "target reported present" when its score is at least the threshold. Per
+    sequence (frames after the first): precision(t) is the mean IoU over the frames reported present
+    (0 on frames where the target is absent), recall(t) the mean over the frames where the target is
+    present of the IoU on those reported present (0 otherwise); both are averaged over the sequences
+    (precision over those that report anything at t) and F(t) = 2 P R / (P + R). The reported
+    figures are at the threshold with the largest F (as the VOT long-term challenge reports them).
+
+    Returns:
+        ``{"f_score", "precision", "recall", "threshold", "thresholds", "precision_curve",
+        "recall_curve", "f_curve"}``; NaN figures when no sequence has a present target.
+    """
+    all_scores = np.concatenate([np.asarray(s, dtype=np.float64)[1:] for s in scores]) if scores else np.array([])
+    if not len(all_scores):
+        nan = float("nan")
+        return {"f_score": nan, "precision": nan, "recall": nan, "threshold": nan, "thresholds": [],
+                "precision_curve": [], "recall_curve": [], "f_curve": []}
+    taus = np.unique(np.quantile(all_scores, np.linspace(0, 1, thresholds)))
+    prec = np.zeros(len(taus))
+    prec_n = np.zeros(len(taus))
+    rec = np.zeros(len(taus))
+    rec_n = 0
+    for p, g, s in zip(pred, gt, scores):
+        overlap = iou(p, g)[1:]
+        present = overlap >= 0
+        overlap = np.where(present, overlap, 0.0)
+        s = np.asarray(s, dtype=np.float64)[1:]
+        for k, tau in enumerate(taus):
+            reported = s >= tau
+            if reported.any():
+                prec[k] += overlap[reported].mean()
+                prec_n[k] += 1
+            if present.any():
+                rec[k] += (overlap * reported)[present].mean()
+        rec_n += int(present.any())
+    if rec_n == 0:
+        nan = float("nan")
+        return {"f_score": nan, "precision": nan, "recall": nan, "threshold": nan, "thresholds": taus.tolist(),
+                "precision_curve": [], "recall_curve": [], "f_curve": []}
+    precision = np.where(prec_n > 0, prec / np.maximum(prec_n, 1), 0.0)
+    recall = rec / rec_n
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
+    best = int(np.argmax(f))
+    return {"f_score": float(f[best]), "precision": float(precision[best]), "recall": float(recall[best]),
+            "threshold": float(taus[best]), "thresholds": taus.tolist(), "precision_curve": precision.tolist(),
+            "recall_curve": recall.tolist(), "f_curve": f.tolist()}

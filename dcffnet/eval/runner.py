@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-import cv2
 import numpy as np
 
+from ..data import read_frame
 from ..models.dcffnet import DCFFNet
 from ..tracking import Tracker, track_frames
 from .datasets import Sequence
-from .metrics import got10k_scores, ope_scores, score_separation, summarize_ope
+from .metrics import got10k_scores, long_term_scores, ope_scores, score_separation, summarize_ope
 from .peers import OpenCVTracker
 from .vot import accuracy_robustness, eao_score, run_supervised
 
@@ -95,13 +95,6 @@ def parse_tracker_spec(spec: str, peer_models: str | Path | None = None, device:
     raise ValueError(f"unknown tracker spec {spec!r}: use dcffnet[:WEIGHTS] or opencv:csrt|kcf|mil|nano|vit")
 
 
-def _read(path: Path) -> np.ndarray:
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if image is None:
-        raise ValueError(f"cannot read frame {path}")
-    return image
-
-
 def run_ope(sequences: list[Sequence], trackers: list[TrackerSpec], progress: bool = True,
             scores: dict[str, dict[str, np.ndarray]] | None = None
             ) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, float]]:
@@ -134,7 +127,7 @@ def run_ope(sequences: list[Sequence], trackers: list[TrackerSpec], progress: bo
 
             def frames_of(sequence: Sequence = seq):
                 for path in sequence.frames:
-                    yield _read(path)
+                    yield read_frame(path)
                     bar.update(1)
 
             run = track_frames(tracker, frames_of(), init_box)
@@ -158,7 +151,7 @@ def run_vot(sequences: list[Sequence], trackers: list[TrackerSpec], skip: int = 
     for spec in trackers:
         runs = []
         for seq in tqdm(sequences, desc=spec.name, disable=not progress, file=sys.stderr):
-            runs.append(run_supervised(spec.make, seq, _read, skip=skip))
+            runs.append(run_supervised(spec.make, seq, read_frame, skip=skip))
         ar = accuracy_robustness(runs, burnin=burnin)
         seconds = sum(sum(r.times) for r in runs)
         results[spec.name] = {**ar, "eao": eao_score(runs, low, high),
@@ -197,7 +190,9 @@ def write_report(out_dir: str | Path, sequences: list[Sequence], boxes: dict[str
                  warnings_: list[str] | None = None) -> dict[str, Any]:
     """Score OPE results and write result files, ``summary.json``, ``results.md`` and the plots.
 
-    With ``scores`` (from :func:`run_ope`) each tracker also gets :func:`score_separation`; with
+    With ``scores`` (from :func:`run_ope`) each tracker also gets :func:`score_separation` and, on the
+    sequences whose ground truth has absent frames (NaN rows after the first frame), the VOT long-term
+    precision / recall / F-score (:func:`long_term_scores`); with
     ``peers`` (names of reference trackers in ``boxes``) ``results.md`` gets the ratio of every other
     tracker's AUC, precision and FPS to each peer's, all from this one run. ``warnings_`` (e.g.
     training-set overlap) are written at the top of ``results.md``.
@@ -206,6 +201,8 @@ def write_report(out_dir: str | Path, sequences: list[Sequence], boxes: dict[str
 
     out = Path(out_dir)
     summary: dict[str, Any] = {"dataset": dataset, "sequences": [s.name for s in sequences], "trackers": {}}
+    long_term = [s for s in sequences if len(s) > 1 and not np.isfinite(s.gt[1:]).all(1).all()]
+    summary["long_term_sequences"] = [s.name for s in long_term]
     overall = {}
     for tracker, per_seq_boxes in boxes.items():
         folder = out / "results" / tracker
@@ -221,10 +218,14 @@ def write_report(out_dir: str | Path, sequences: list[Sequence], boxes: dict[str
         got = got10k_scores([per_seq_boxes[s.name] for s in sequences], [s.gt for s in sequences],
                             [s.cover for s in sequences])
         overall[tracker] = total
-        separation = {}
+        separation: dict[str, Any] = {}
         if scores is not None and tracker in scores:
             separation = score_separation([per_seq_boxes[s.name] for s in sequences], [s.gt for s in sequences],
                                           [scores[tracker][s.name] for s in sequences])
+            if long_term:
+                lt = long_term_scores([per_seq_boxes[s.name] for s in long_term], [s.gt for s in long_term],
+                                      [scores[tracker][s.name] for s in long_term])
+                separation["long_term"] = {k: lt[k] for k in ("f_score", "precision", "recall", "threshold")}
         summary["trackers"][tracker] = {
             "auc": total["auc"], "precision": total["precision"], "norm_precision": total["norm_precision"],
             **got, "fps": fps[tracker], **separation,
@@ -257,6 +258,15 @@ def write_report(out_dir: str | Path, sequences: list[Sequence], boxes: dict[str
                   "| tracker | peer | AUC ratio | precision ratio | FPS ratio |", "|---|---|---:|---:|---:|"]
         for r in ratios:
             lines.append(f"| {r['tracker']} | {r['peer']} | {r['auc']:.3f} | {r['precision']:.3f} | {r['fps']:.3f} |")
+    lt_rows = [(t, d["long_term"]) for t, d in summary["trackers"].items() if "long_term" in d]
+    if lt_rows:
+        lines += ["", f"Long-term measures on the {len(long_term)} sequences with absent frames "
+                  f"({', '.join(s.name for s in long_term)}): tracking precision, recall and F-score at the "
+                  "score threshold with the best F (VOT long-term protocol):", "",
+                  "| tracker | F-score | precision | recall | threshold |", "|---|---:|---:|---:|---:|"]
+        for tracker, lt in sorted(lt_rows, key=lambda kv: -np.nan_to_num(kv[1]["f_score"], nan=-1)):
+            lines.append(f"| {tracker} | {_f(lt['f_score'])} | {_f(lt['precision'])} | {_f(lt['recall'])} "
+                         f"| {_f(lt['threshold'])} |")
     lines += ["", "Per sequence (success AUC):", "",
               "| sequence | " + " | ".join(summary["trackers"]) + " |",
               "|---|" + "---:|" * len(summary["trackers"])]

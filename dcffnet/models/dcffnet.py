@@ -93,6 +93,8 @@ class DCFFNet(nn.Module):
             self.head = SiamFCHead(config.siamfc_scale_init)
         self.register_buffer("pixel_mean", torch.tensor(config.pixel_mean).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("pixel_std", torch.tensor(config.pixel_std).view(1, 3, 1, 1), persistent=False)
+        # BGR 0-255 straight in (dcffnet_mobile, NanoTrack's convention): skip two whole-crop passes
+        self._identity_input = (all(m == 0.0 for m in config.pixel_mean) and all(v == 1.0 for v in config.pixel_std))
 
         t_sizes = feature_sizes(config, config.template_size)
         s_sizes = feature_sizes(config, config.search_size)
@@ -120,6 +122,8 @@ class DCFFNet(nn.Module):
     def _normalise(self, crops: torch.Tensor) -> torch.Tensor:
         if crops.dim() != 4 or crops.shape[1] != 3:
             raise ValueError(f"crops must be (B, 3, H, W) float tensors, got shape {tuple(crops.shape)}")
+        if self._identity_input:
+            return crops
         return (crops - self.pixel_mean) / self.pixel_std
 
     def template(self, z: torch.Tensor) -> TemplateFeatures:
@@ -160,40 +164,45 @@ class DCFFNet(nn.Module):
 
     # ---------------------------------------------------------------------------------- checkpoints
     def _info(self, tracker: "TrackerHParams | dict[str, Any] | None", training: dict[str, Any] | None,
-              metrics: dict[str, Any] | None) -> CheckpointInfo:
+              metrics: dict[str, Any] | None, calibration: Any = None) -> CheckpointInfo:
         if tracker is not None and not isinstance(tracker, TrackerHParams):
             tracker = TrackerHParams.from_dict(tracker)
         config = self.config
+        if calibration is not None and not isinstance(calibration, dict):
+            calibration = calibration.to_dict()  # a ScoreCalibration
         return CheckpointInfo(
             architecture=self.architecture, model_args=config.to_dict(), tracker=tracker, training=training,
-            metrics=metrics,
+            metrics=metrics, calibration=calibration,
             input={"color": "bgr", "value_range": [0, 255], "template_size": config.template_size,
                    "search_size": config.search_size, "box_format": "xywh, 0-based continuous pixels"},
         )
 
     def save_pretrained(self, folder: "str | os.PathLike[str]", *,
                         tracker: "TrackerHParams | dict[str, Any] | None" = None,
-                        training: dict[str, Any] | None = None, metrics: dict[str, Any] | None = None) -> Path:
+                        training: dict[str, Any] | None = None, metrics: dict[str, Any] | None = None,
+                        calibration: Any = None) -> Path:
         """Write this network to ``folder`` as ``model.safetensors`` + ``config.json`` (files replaced atomically).
 
         Args:
             folder: destination folder, created if needed.
             tracker: tracking hyper-parameters to store as the checkpoint's defaults.
             training: description of data and recipe (free-form); metrics: measured results.
+            calibration: a :class:`~dcffnet.tracking.calibration.ScoreCalibration` (or its dict) for
+                the tracker's scores.
 
         Returns:
             The folder path.
         """
-        return write_checkpoint(folder, self.state_dict(), self._info(tracker, training, metrics))
+        return write_checkpoint(folder, self.state_dict(), self._info(tracker, training, metrics, calibration))
 
     def push_to_hub(self, repo_id: str, *, revision: str | None = None,
                     tracker: "TrackerHParams | dict[str, Any] | None" = None,
                     training: dict[str, Any] | None = None, metrics: dict[str, Any] | None = None,
-                    private: bool | None = None, token: "str | bool | None" = None,
+                    calibration: Any = None, private: bool | None = None, token: "str | bool | None" = None,
                     commit_message: str = "Upload dcffnet checkpoint") -> str:
         """Save to a temporary folder and upload it to hub repository ``repo_id``; returns the commit id."""
         with tempfile.TemporaryDirectory() as tmp:
-            self.save_pretrained(tmp, tracker=tracker, training=training, metrics=metrics)
+            self.save_pretrained(tmp, tracker=tracker, training=training, metrics=metrics, calibration=calibration)
             return upload_checkpoint(tmp, repo_id, revision=revision, private=private, token=token,
                                      commit_message=commit_message)
 

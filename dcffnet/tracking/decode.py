@@ -6,13 +6,58 @@ The geometry (which crop point each cell looks at, distances -> boxes) is
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import torch
 
 from ..geometry import ResponseGeometry, context_size
 from ..hparams import TrackerHParams
+from .calibration import peak_to_sidelobe
 
-__all__ = ["decode_response"]
+__all__ = ["Decoded", "decode_response", "decode_peak", "score_map"]
+
+
+class Decoded(NamedTuple):
+    """One head output decoded to one box.
+
+    Attributes:
+        box: ``(dx, dy, w, h)``: the centre's displacement from the crop centre and the size, in
+            search-crop pixels.
+        score: the classification score at the chosen cell.
+        size_lr: how far the size moves towards ``box``'s (``lr * penalty * score``; 0 for a peak
+            decoded without the tracker's priors).
+        cues: ``{"score", "peak", "psr"}`` for :class:`~dcffnet.tracking.calibration.ScoreCalibration`.
+    """
+
+    box: np.ndarray
+    score: float
+    size_lr: float
+    cues: dict[str, float]
+
+
+def score_map(output: dict[str, torch.Tensor], index: int = 0) -> np.ndarray:
+    """The ``(R, R)`` target probability of sample ``index`` of a head output (CAR: softmax of
+    ``cls``; SiamFC: sigmoid of ``response``)."""
+    if "cls" in output:
+        return torch.softmax(output["cls"][index].float(), dim=0)[1].cpu().numpy()
+    return torch.sigmoid(output["response"][index, 0].float()).cpu().numpy()
+
+
+def decode_peak(output: dict[str, torch.Tensor], index: int, geometry: ResponseGeometry,
+                prev_size: tuple[float, float], size_bias: tuple[float, float] = (1.0, 1.0)) -> Decoded:
+    """The best cell of sample ``index`` without penalties or cosine window (re-detection: where
+    the target is, nothing is known). SiamFC heads keep ``prev_size`` (crop pixels)."""
+    score = score_map(output, index)
+    i, j = np.unravel_index(int(np.argmax(score)), score.shape)
+    peak = float(score[i, j])
+    if "reg" in output:
+        dx, dy, w, h = geometry.boxes_from_distances(output["reg"][index].float().cpu().numpy())
+        box = np.array([dx[i, j], dy[i, j], w[i, j] * size_bias[0], h[i, j] * size_bias[1]], dtype=np.float64)
+    else:
+        offsets = geometry.cell_offsets()
+        box = np.array([offsets[j], offsets[i], prev_size[0], prev_size[1]], dtype=np.float64)
+    return Decoded(box, peak, 0.0, {"score": peak, "peak": peak, "psr": peak_to_sidelobe(score)})
 
 
 def _change(r: np.ndarray) -> np.ndarray:
@@ -21,8 +66,9 @@ def _change(r: np.ndarray) -> np.ndarray:
 
 def decode_response(output: dict[str, torch.Tensor], geometry: ResponseGeometry, window: np.ndarray,
                     prev_size: tuple[float, float], hparams: TrackerHParams,
-                    size_bias: tuple[float, float] = (1.0, 1.0)) -> tuple[np.ndarray, float, float]:
-    """Pick the target in one head output and return its box in search-crop pixels.
+                    size_bias: tuple[float, float] = (1.0, 1.0)) -> Decoded:
+    """Pick the target in one head output (the tracker's priors: scale/aspect penalty, cosine window)
+    and return its box in search-crop pixels.
 
     Args:
         output: head output for one sample (batch dimension 1): CAR (``cls``, ``reg``) or SiamFC (``response``).
@@ -34,13 +80,13 @@ def decode_response(output: dict[str, torch.Tensor], geometry: ResponseGeometry,
             the penalty; ``(1, 1)`` leaves them as predicted.
 
     Returns:
-        ``(box, score, size_lr)``: box ``(dx, dy, w, h)`` with the centre displacement from the crop
+        A :class:`Decoded`: box ``(dx, dy, w, h)`` with the centre displacement from the crop
         centre and the predicted size (crop pixels), the classification score at the chosen cell,
-        and the size learning rate ``lr * penalty * score`` to apply.
+        the size learning rate ``lr * penalty * score`` to apply, and the calibration cues.
     """
     prev_w, prev_h = prev_size
+    score = score_map(output)
     if "cls" in output:
-        score = torch.softmax(output["cls"][0].float(), dim=0)[1].cpu().numpy()
         pred_dx, pred_dy, pred_w, pred_h = geometry.boxes_from_distances(output["reg"][0].float().cpu().numpy())
         pred_w, pred_h = pred_w * size_bias[0], pred_h * size_bias[1]
         prev_side = context_size(prev_w, prev_h, hparams.context)
@@ -48,7 +94,6 @@ def decode_response(output: dict[str, torch.Tensor], geometry: ResponseGeometry,
         r_c = _change((prev_w / prev_h) / (pred_w / pred_h))
         penalty = np.exp(-(r_c * s_c - 1.0) * hparams.penalty_k)
     else:  # SiamFC head: position only, the size is kept
-        score = torch.sigmoid(output["response"][0, 0].float()).cpu().numpy()
         offsets = geometry.cell_offsets()
         pred_w = np.full_like(score, prev_w)
         pred_h = np.full_like(score, prev_h)
@@ -60,4 +105,5 @@ def decode_response(output: dict[str, torch.Tensor], geometry: ResponseGeometry,
     best_score = float(score[i, j])
     lr = float(penalty[i, j] * best_score * hparams.lr)
     box = np.array([pred_dx[i, j], pred_dy[i, j], pred_w[i, j], pred_h[i, j]], dtype=np.float64)
-    return box, best_score, lr
+    cues = {"score": best_score, "peak": float(score.max()), "psr": peak_to_sidelobe(score)}
+    return Decoded(box, best_score, lr, cues)

@@ -14,19 +14,23 @@ from typing import Any, Iterable, Iterator, NamedTuple
 
 import numpy as np
 
+from .result import TrackState
+
 __all__ = ["TrackStep", "TrackRun", "iter_track", "track_frames"]
 
 
 class TrackStep(NamedTuple):
     """One frame of :func:`iter_track`: its index, the frame itself, the box ``(x, y, w, h)``
-    (frame pixels; the init box on frame 0), the score (1.0 on frame 0) and the seconds the
-    ``init`` / ``update`` call took."""
+    (frame pixels; the init box on frame 0), the score (1.0 on frame 0), the seconds the
+    ``init`` / ``update`` call took, and the tracker's :class:`TrackState` (``tracking`` for
+    trackers that do not report one)."""
 
     index: int
     frame: Any
     box: tuple[float, float, float, float]
     score: float
     seconds: float
+    state: TrackState = TrackState.TRACKING
 
 
 @dataclass
@@ -37,11 +41,13 @@ class TrackRun:
         boxes: ``(N, 4)`` boxes ``(x, y, w, h)`` in frame pixels (0-based); row 0 is the init box.
         scores: ``(N,)`` the score of each ``update`` (1.0 for the init frame).
         times: ``(N,)`` seconds spent in each ``init`` / ``update`` call (frame decoding excluded).
+        lost: ``(N,)`` bool, whether the tracker reported the target lost.
     """
 
     boxes: np.ndarray
     scores: np.ndarray
     times: np.ndarray
+    lost: np.ndarray
 
     def __len__(self) -> int:
         return len(self.boxes)
@@ -74,19 +80,23 @@ def iter_track(tracker: Any, frames: Iterable[Any], box: "tuple[float, float, fl
         if max_frames is not None and index >= max_frames:
             return
         t0 = time.perf_counter()
+        state = TrackState.TRACKING
         if index == 0:
             tracker.init(frame, init_box)
             result, score = init_box, 1.0
         else:
-            result, score = tracker.update(frame)
+            output = tracker.update(frame)
+            result, score = output
+            state = TrackState(getattr(output, "state", TrackState.TRACKING))
         seconds = time.perf_counter() - t0
-        yield TrackStep(index, frame, tuple(float(v) for v in result), float(score), seconds)
+        yield TrackStep(index, frame, tuple(float(v) for v in result), float(score), seconds, state)
 
 
 def track_frames(tracker: Any, frames: Iterable[Any], box: "tuple[float, float, float, float] | np.ndarray",
                  max_frames: int | None = None) -> TrackRun:
     """:func:`iter_track` collected into a :class:`TrackRun` (empty when ``frames`` is empty)."""
-    steps = [(s.box, s.score, s.seconds) for s in iter_track(tracker, frames, box, max_frames)]
-    return TrackRun(np.asarray([s[0] for s in steps], dtype=np.float64).reshape(-1, 4),
-                    np.asarray([s[1] for s in steps], dtype=np.float64),
-                    np.asarray([s[2] for s in steps], dtype=np.float64))
+    steps = list(iter_track(tracker, frames, box, max_frames))
+    return TrackRun(np.asarray([s.box for s in steps], dtype=np.float64).reshape(-1, 4),
+                    np.asarray([s.score for s in steps], dtype=np.float64),
+                    np.asarray([s.seconds for s in steps], dtype=np.float64),
+                    np.asarray([s.state is TrackState.LOST for s in steps], dtype=bool))

@@ -8,8 +8,9 @@ features cached at ``init``) -> head -> :func:`~dcffnet.tracking.decode.decode_r
 
 from __future__ import annotations
 
+import math
 import os
-from typing import Any, Iterable, Iterator, NamedTuple
+from typing import Any, Iterable, Iterator
 
 import cv2
 import numpy as np
@@ -23,17 +24,13 @@ from ..hparams import TrackerHParams, resolve_hparams
 from ..checkpoint import CheckpointInfo
 from ..models.dcffnet import DCFFNet
 from ..models.fuse import fuse_batchnorm
-from .decode import decode_response
+from ..models.dcffnet import TemplateFeatures
+from .calibration import ScoreCalibration
+from .decode import Decoded, decode_peak, decode_response
 from .loop import iter_track
+from .result import TrackResult, TrackState
 
-__all__ = ["TrackResult", "Tracker"]
-
-
-class TrackResult(NamedTuple):
-    """One frame's result: ``box = (x, y, w, h)`` in frame pixels (0-based) and ``score`` in [0, 1]."""
-
-    box: tuple[float, float, float, float]
-    score: float
+__all__ = ["TrackState", "TrackResult", "Tracker"]
 
 
 class Tracker:
@@ -86,8 +83,19 @@ class Tracker:
         geometry = self.model.geometry
         self._geometry = geometry
         self._window = hanning_window(geometry.size).astype(np.float64)
+        calibration = getattr(info, "calibration", None)
+        #: maps the decoder's cues to ``TrackResult.score`` (``None``: the raw classification score)
+        self.calibration: ScoreCalibration | None = (
+            ScoreCalibration.from_dict(calibration) if isinstance(calibration, dict) else calibration)
+        #: the last frame's calibration cues (``score``, ``peak``, ``psr``), for fitting a calibration
+        self.last_cues: dict[str, float] = {}
         self._template: Any = None
+        self._tile_template: Any = None
         self._state: np.ndarray | None = None  # (cx, cy, w, h) in frame pixels
+        self._confident: np.ndarray | None = None  # the last state whose score passed lost_threshold
+        self._mode = TrackState.TRACKING
+        self._misses = 0  # consecutive frames below lost_threshold
+        self._lost_frames = 0
         self._pad_value: tuple[float, ...] | None = None
         self._size_factor = (1.0, 1.0)  # calibration x size_scale, fixed at init
 
@@ -133,7 +141,12 @@ class Tracker:
         side = context_size(state[2], state[3], self.hparams.context)
         crop = crop_and_resize(image, state[:2], side, self._geometry.template_size, self._pad_value)
         self._template = self._net.template(self._to_tensor(crop))
+        tiles = max(1, self.hparams.redetect_tiles)
+        self._tile_template = (TemplateFeatures.cat([self._template] * tiles)
+                               if isinstance(self._template, TemplateFeatures) else None)
         self._state = state
+        self._confident = state.copy()
+        self._mode, self._misses, self._lost_frames = TrackState.TRACKING, 0, 0
         bias = self._measure_size_bias(image, state) if self.hparams.size_calibration > 0 else (1.0, 1.0)
         scale = self.hparams.size_scale
         self._size_factor = (bias[0] * scale, bias[1] * scale)
@@ -149,8 +162,8 @@ class Tracker:
         if "reg" not in output:
             return (1.0, 1.0)
         scale = region.scale
-        (_, _, pw, ph), _, _ = decode_response(output, self._geometry, self._window, (w * scale, h * scale),
-                                               self.hparams)
+        (_, _, pw, ph), _, _, _ = decode_response(output, self._geometry, self._window, (w * scale, h * scale),
+                                                  self.hparams)
         k = self.hparams.size_calibration
         fw = float(np.clip(w * scale / max(pw, 1e-6), 0.25, 4.0)) ** k
         fh = float(np.clip(h * scale / max(ph, 1e-6), 0.25, 4.0)) ** k
@@ -162,9 +175,23 @@ class Tracker:
         region = SearchRegion.around(state, self.hparams.context, g.template_size, g.search_size)
         return self._net.track(self._to_tensor(region.crop(image, self._pad_value)), self._template), region
 
+    @property
+    def state(self) -> TrackState:
+        """The current :class:`TrackState`."""
+        return self._mode
+
+    def _probability(self, cues: dict[str, float]) -> float:
+        return float(self.calibration(cues)) if self.calibration is not None else float(cues["score"])
+
     @torch.inference_mode()
     def update(self, frame: Any) -> TrackResult:
-        """Locate the target in ``frame`` and return ``TrackResult(box=(x, y, w, h), score)``.
+        """Locate the target in ``frame`` and return ``TrackResult(box=(x, y, w, h), score, state)``.
+
+        While tracking, one search crop around the last box. Once the target is lost (the score
+        below ``hparams.lost_threshold`` for ``hparams.lost_after`` frames) the box is held at the
+        last confident one and re-detection searches a region that grows every frame up to the
+        whole frame (``redetect_tiles`` crops per frame in one batch); a candidate scoring at least
+        ``found_threshold`` is taken as the target again.
 
         Raises:
             RuntimeError: :meth:`init` was not called.
@@ -173,34 +200,108 @@ class Tracker:
         if self._state is None:
             raise RuntimeError("update() called before init(): call tracker.init(frame, box) first")
         image = to_bgr(frame, self.color)
+        if self._mode is TrackState.LOST:
+            return self._redetect(image)
         w, h = self._state[2], self._state[3]
         output, region = self._search(image, self._state)
         scale = region.scale
-        (dx, dy, pw, ph), score, lr = decode_response(output, self._geometry, self._window, (w * scale, h * scale),
-                                                      self.hparams, self._size_factor)
+        decoded = decode_response(output, self._geometry, self._window, (w * scale, h * scale), self.hparams,
+                                  self._size_factor)
+        self.last_cues = decoded.cues
+        score = self._probability(decoded.cues)
+        confident = score >= self.hparams.lost_threshold
+        (dx, dy, pw, ph), lr = decoded.box, decoded.size_lr if confident else 0.0
         cx, cy, pw, ph = region.to_frame(dx, dy, pw, ph)
         w = w * (1.0 - lr) + pw * lr
         h = h * (1.0 - lr) + ph * lr
         cx, cy, w, h = clip_box(cx, cy, w, h, image.shape[1], image.shape[0], self.hparams.min_size)
         self._state = np.array([cx, cy, w, h], dtype=np.float64)
-        return TrackResult(self.box, score)
+        if confident:
+            self._mode, self._misses = TrackState.TRACKING, 0
+            self._confident = self._state.copy()
+        else:
+            self._misses += 1
+            self._mode = TrackState.UNCERTAIN
+            if self._misses >= self.hparams.lost_after:
+                self._mode, self._lost_frames = TrackState.LOST, 0
+                self._state = self._confident.copy()  # not glued to whatever the last frames found
+        return TrackResult(self.box, score, self._mode)
+
+    def _redetection_centres(self, frame_w: int, frame_h: int) -> list[tuple[float, float]]:
+        """This lost frame's search-crop centres (frame pixels): a grid around the last confident
+        centre, spaced so the crops' response regions tile the plane, over a region that grows by
+        ``redetect_growth`` per lost frame and is clipped to the frame; nearest first, swept
+        ``redetect_tiles`` at a time."""
+        g = self._geometry
+        region = SearchRegion.around(self._confident, self.hparams.context, g.template_size, g.search_size)
+        offsets = g.cell_offsets()
+        span = float(offsets.max() - offsets.min() + g.stride) / region.scale  # frame px one crop's cells cover
+        # crops half a span apart: every point lies in the inner half of some crop's response, where
+        # a target is seen whole (at the border of the response region it is partly cut off)
+        reach = span / 2
+        cx, cy = float(self._confident[0]), float(self._confident[1])
+        radius = reach / 2 * self.hparams.redetect_growth ** self._lost_frames
+        radius = min(radius, math.hypot(frame_w, frame_h))
+        steps = int(math.ceil(radius / reach))
+        grid = [(cx + i * reach, cy + j * reach) for i in range(-steps, steps + 1) for j in range(-steps, steps + 1)]
+        grid = [(x, y) for x, y in grid if -reach / 2 < x < frame_w + reach / 2 and -reach / 2 < y < frame_h + reach / 2]
+        grid.sort(key=lambda c: (c[0] - cx) ** 2 + (c[1] - cy) ** 2)
+        n = self.hparams.redetect_tiles
+        if len(grid) <= n:
+            return grid
+        start = (self._lost_frames * n) % len(grid)
+        return [grid[(start + k) % len(grid)] for k in range(n)]
+
+    def _redetect(self, image: np.ndarray) -> TrackResult:
+        """One lost frame: search this frame's tiles in one batch; re-acquire on a confident peak."""
+        self._lost_frames += 1
+        held = self._confident
+        if self.hparams.redetect_tiles == 0 or self._tile_template is None:
+            centres = [(float(held[0]), float(held[1]))]
+        else:
+            centres = self._redetection_centres(image.shape[1], image.shape[0])
+        g = self._geometry
+        regions = [SearchRegion.around((x, y, held[2], held[3]), self.hparams.context, g.template_size, g.search_size)
+                   for x, y in centres]
+        crops = np.stack([r.crop(image, self._pad_value) for r in regions])
+        batch = torch.from_numpy(crops).to(self.device).permute(0, 3, 1, 2).float()
+        batch = batch.contiguous(memory_format=self._memory_format)
+        template = self._template if len(regions) == 1 and self._tile_template is None else \
+            self._tile_template.index_select(torch.arange(len(regions), device=self.device))
+        output = self._net.track(batch, template)
+        best: tuple[float, Decoded, SearchRegion] | None = None
+        for k, region in enumerate(regions):
+            scale = region.scale
+            decoded = decode_peak(output, k, g, (held[2] * scale, held[3] * scale), self._size_factor)
+            p = self._probability(decoded.cues)
+            if best is None or p > best[0]:
+                best = (p, decoded, region)
+        score, decoded, region = best
+        self.last_cues = decoded.cues
+        if score >= self.hparams.found_threshold:
+            cx, cy, _, _ = region.to_frame(*decoded.box)
+            cx, cy, w, h = clip_box(cx, cy, held[2], held[3], image.shape[1], image.shape[0], self.hparams.min_size)
+            self._state = np.array([cx, cy, w, h], dtype=np.float64)
+            self._confident = self._state.copy()
+            self._mode, self._misses = TrackState.TRACKING, 0
+        return TrackResult(self.box, score, self._mode)
 
     def track(self, frames: Iterable[Any], box: "tuple[float, float, float, float]") -> Iterator[TrackResult]:
         """Track through ``frames`` (:func:`~dcffnet.tracking.loop.iter_track`): ``init`` on the first
         with ``box`` (yielded back with score 1.0), then ``update``."""
         for step in iter_track(self, frames, box):
-            yield TrackResult(step.box, step.score)
+            yield TrackResult(step.box, step.score, step.state)
 
     # ------------------------------------------------------------------------------------------
     def save_pretrained(self, folder: "str | os.PathLike[str]", **metadata: Any) -> None:
         """Write the network and this tracker's hyper-parameters as a checkpoint folder
         (see :meth:`DCFFNet.save_pretrained`; ``metadata``: ``training=``, ``metrics=``)."""
-        self._checkpointable().save_pretrained(folder, tracker=self.hparams, **metadata)
+        self._checkpointable().save_pretrained(folder, tracker=self.hparams, calibration=self.calibration, **metadata)
 
     def push_to_hub(self, repo_id: str, **kwargs: Any) -> str:
         """Upload this tracker's network and hyper-parameters to the hub (see :meth:`DCFFNet.push_to_hub`);
         returns the commit id."""
-        return self._checkpointable().push_to_hub(repo_id, tracker=self.hparams, **kwargs)
+        return self._checkpointable().push_to_hub(repo_id, tracker=self.hparams, calibration=self.calibration, **kwargs)
 
     def _checkpointable(self) -> DCFFNet:
         if not isinstance(self.model, DCFFNet):
