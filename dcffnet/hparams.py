@@ -53,9 +53,9 @@ class TrackerHParams:
     min_size: float = 2.0
     size_calibration: float = 0.0
     size_scale: float = 1.0
-    lost_threshold: float = 0.5
-    lost_after: int = 3
-    found_threshold: float = 0.8
+    lost_threshold: float = 0.15
+    lost_after: int = 15
+    found_threshold: float = 0.6
     redetect_tiles: int = 9
     redetect_growth: float = 1.5
 

@@ -363,3 +363,25 @@ def test_tune_keeps_the_checkpoints_values_outside_the_grid(bench, tmp_path, tin
     hp = dcffnet.Tracker.from_pretrained(out).hparams
     assert hp.size_scale == 0.9 and hp.size_calibration == 1.0 and hp.penalty_k == 0.3
     assert hp.lr in (0.2, 0.4)
+
+
+def test_report_scores_long_term_sequences(tmp_path):
+    """Sequences with absent frames get the VOT long-term F-score in summary.json and results.md."""
+    from dcffnet.data import Sequence
+    from dcffnet.eval import write_report
+
+    gt = np.array([[10, 10, 20, 20]] * 8, dtype=float)
+    gt[3:5] = np.nan
+    seqs = [Sequence("away", [tmp_path / f"{i}.jpg" for i in range(8)], gt),
+            Sequence("stays", [tmp_path / f"{i}.jpg" for i in range(8)], np.array([[5, 5, 10, 10]] * 8, float))]
+    boxes = {"honest": {"away": np.nan_to_num(gt, nan=10.0), "stays": seqs[1].gt},
+             "blind": {"away": np.nan_to_num(gt, nan=10.0), "stays": seqs[1].gt}}
+    honest = np.where(np.isnan(gt[:, 0]), 0.05, 0.9)
+    scores = {"honest": {"away": honest, "stays": np.full(8, 0.9)},
+              "blind": {"away": np.full(8, 0.9), "stays": np.full(8, 0.9)}}
+    summary = write_report(tmp_path / "out", seqs, boxes, {"honest": 10.0, "blind": 10.0}, scores=scores)
+    assert summary["long_term_sequences"] == ["away"]
+    assert summary["trackers"]["honest"]["long_term"]["f_score"] == pytest.approx(1.0)
+    assert summary["trackers"]["blind"]["long_term"]["f_score"] < 0.9
+    md = (tmp_path / "out" / "results.md").read_text()
+    assert "Long-term measures on the 1 sequences with absent frames (away)" in md and "| honest | 1.000 |" in md

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -10,11 +12,17 @@ from dcffnet.tracking import TrackState
 from synthetic_clip import iou, leave_and_return_clip, moving_object_clip
 
 
+# The responsive profile of docs/api.md: declares the target lost 3 frames after the score falls
+# below 0.5 (the bundled defaults, chosen on validation AUC, wait 15 frames below 0.15).
+RESPONSIVE = {"lost_threshold": 0.5, "lost_after": 3, "found_threshold": 0.8}
+
+
 @pytest.fixture(scope="module")
 def tracker():
     t = dcffnet.Tracker()
     if t.calibration is None:
         pytest.skip("the bundled checkpoint carries no score calibration")
+    t.hparams = dataclasses.replace(t.hparams, **RESPONSIVE)
     return t
 
 
@@ -49,10 +57,16 @@ def test_no_false_lost_when_nothing_leaves(tracker):
 
 
 def test_redetection_off_keeps_the_box_held(tracker):
-    import dataclasses
-
     frames, gt, _ = leave_and_return_clip(frames=70, absent=(35, 55))
     t = dcffnet.Tracker(hparams=dataclasses.replace(tracker.hparams, redetect_tiles=0))
     results = list(t.track(frames, gt[0]))
     lost_boxes = np.array([r.box for r in results if r.lost])
     assert len(lost_boxes) > 10 and np.ptp(lost_boxes, axis=0).max() < 1e-6
+
+
+def test_default_values_declare_the_target_lost_later():
+    frames, gt, _ = leave_and_return_clip(frames=90, absent=(35, 75))
+    t = dcffnet.Tracker()
+    assert (t.hparams.lost_threshold, t.hparams.lost_after) == (0.15, 15)
+    results = list(t.track(frames, gt[0]))
+    assert not any(r.lost for r in results[:35 + 15])  # never before lost_after frames of absence
