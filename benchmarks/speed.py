@@ -6,8 +6,8 @@
 Every tracker tracks the same preloaded frames (the 768x576 pedestrian clip in
 ``examples/assets/vtest_150.mp4`` unless ``--video``/``--box`` say otherwise) through
 :func:`dcffnet.track_frames`, so only ``init``/``update`` are timed. Settings: torch intra-op
-threads 1 and 2 (``torch.set_num_threads``; OpenCV's NanoTrack gets ``cv2.setNumThreads`` the same
-number), each without and with a competing busy process that the script starts and stops itself
+threads 1 and 2 (``torch.set_num_threads`` and ``Tracker(threads=N)``; OpenCV's NanoTrack gets
+``cv2.setNumThreads`` the same number), each without and with a competing busy process that the script starts and stops itself
 (one Python process spinning on float matrix products, as a decoder or detector beside the
 tracker would). Printed: a markdown table of FPS (median of ``--repeats`` runs) and the ratio to
 NanoTrack in the same setting, the peak resident memory of this process, and the machine's
@@ -113,7 +113,7 @@ def main() -> None:
     box = tuple(float(v) for v in args.box.split(","))
     frames = read_frames(Path(args.video), args.frames)
     model = dcffnet.DCFFNet.from_pretrained(args.weights)
-    trackers = {f"dcffnet {args.weights}": lambda: dcffnet.Tracker(model=model)}
+    trackers = {f"dcffnet {args.weights}": lambda: dcffnet.Tracker(model=model, threads=torch.get_num_threads())}
     if args.peer_models:
         trackers["NanoTrack v2 (OpenCV)"] = lambda: OpenCVTracker("nano", args.peer_models)
     print(f"# torch {torch.__version__}, OpenCV {cv2.__version__}, {platform.machine()}, "

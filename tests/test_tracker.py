@@ -304,3 +304,21 @@ def test_bad_constructor_arguments():
         Tracker(model=PixelMatchNet(), color="hsv")
     with pytest.raises(TypeError, match="model"):
         Tracker(model=nn.Linear(2, 2))
+
+
+def test_tracker_thread_count_is_set_per_call_and_restored():
+    import torch
+
+    from dcffnet.models import create
+
+    frame = np.zeros((120, 160, 3), np.uint8)
+    previous = torch.get_num_threads()
+    t = Tracker(model=create("dcffnet_tiny"))
+    assert t.threads == 1  # "auto" on the CPU for a small network
+    t.init(frame, (40, 40, 30, 30))
+    t.update(frame)
+    assert torch.get_num_threads() == previous
+    assert Tracker(model=create("dcffnet_tiny"), threads=None).threads is None
+    assert Tracker(model=create("dcffnet_tiny"), threads=2).threads == 2
+    with pytest.raises(ValueError, match="threads"):
+        Tracker(model=create("dcffnet_tiny"), threads=0)

@@ -49,6 +49,11 @@ class Tracker:
         cache_dir: hub cache folder (default: huggingface_hub's).
         fuse: fold BatchNorm into the convolutions of a private inference copy in channels-last
             memory format (same results up to float rounding, ~1.3x faster on CPU).
+        threads: torch intra-op threads for this tracker's ``init`` / ``update`` calls on the CPU
+            (set for the call, restored after it). ``"auto"`` (default): 1 for networks under 5 M
+            parameters (every CPU config; measured as fast as 2 threads on an idle 2-core machine
+            and 30x faster when another process is busy, see docs/performance.md), torch's setting
+            otherwise; ``None``: always torch's setting; an integer: that many.
 
     Boxes are ``(x, y, w, h)`` floats in 0-based continuous frame pixels.
     """
@@ -57,7 +62,7 @@ class Tracker:
                  hparams: "TrackerHParams | str | dict[str, Any] | None" = None,
                  device: "str | torch.device | None" = None, color: str = "bgr",
                  revision: str | None = None, cache_dir: "str | os.PathLike[str] | None" = None,
-                 fuse: bool = True) -> None:
+                 fuse: bool = True, threads: "int | str | None" = "auto") -> None:
         if color not in COLOR_ORDERS:
             raise ValueError(f"color must be one of {COLOR_ORDERS}, got {color!r}")
         self.device = resolve_device(device)
@@ -72,6 +77,13 @@ class Tracker:
         self.checkpoint_info: "CheckpointInfo | None" = info
         self.model = model.to(self.device).eval()
         self._net = self.model
+        if threads == "auto":
+            small = sum(p.numel() for p in self.model.parameters()) < 5_000_000
+            threads = 1 if small else None
+        elif threads is not None and (not isinstance(threads, int) or isinstance(threads, bool) or threads < 1):
+            raise ValueError(f"threads must be 'auto', None or a positive integer, got {threads!r}")
+        #: torch threads used during init/update on the CPU (None: torch's own setting)
+        self.threads: int | None = threads if self.device.type == "cpu" else None
         self._memory_format = torch.contiguous_format
         if fuse:
             # channels-last: PyTorch still runs the batch-1 17x17 head convolutions on its native
@@ -126,7 +138,16 @@ class Tracker:
         tensor = torch.from_numpy(crop).to(self.device, non_blocking=True)
         return tensor.permute(2, 0, 1).unsqueeze(0).float().contiguous(memory_format=self._memory_format)
 
-    @torch.inference_mode()
+    def _with_threads(self, fn: Any, *args: Any) -> Any:
+        if self.threads is None or torch.get_num_threads() == self.threads:
+            return fn(*args)
+        previous = torch.get_num_threads()
+        torch.set_num_threads(self.threads)
+        try:
+            return fn(*args)
+        finally:
+            torch.set_num_threads(previous)
+
     def init(self, frame: Any, box: "tuple[float, float, float, float] | np.ndarray | list[float]") -> None:
         """Start (or restart) tracking the target in ``box = (x, y, w, h)`` (frame pixels, 0-based) of ``frame``.
 
@@ -134,6 +155,11 @@ class Tracker:
             TypeError / ValueError: a frame of an unsupported type/shape, or a bad box (non-finite,
                 ``w <= 0``, ``h <= 0``, or entirely outside the frame).
         """
+        self._with_threads(self._init, frame, box)
+
+    @torch.inference_mode()
+    def _init(self, frame: Any, box: "tuple[float, float, float, float] | np.ndarray | list[float]") -> None:
+        """The body of :meth:`init`."""
         image = to_bgr(frame, self.color)
         arr = validate_box(box, "box", image.shape)
         state = xywh_to_cxcywh(arr)
@@ -183,7 +209,6 @@ class Tracker:
     def _probability(self, cues: dict[str, float]) -> float:
         return float(self.calibration(cues)) if self.calibration is not None else float(cues["score"])
 
-    @torch.inference_mode()
     def update(self, frame: Any) -> TrackResult:
         """Locate the target in ``frame`` and return ``TrackResult(box=(x, y, w, h), score, state)``.
 
@@ -197,6 +222,11 @@ class Tracker:
             RuntimeError: :meth:`init` was not called.
             TypeError / ValueError: a frame of an unsupported type or shape.
         """
+        return self._with_threads(self._update, frame)
+
+    @torch.inference_mode()
+    def _update(self, frame: Any) -> TrackResult:
+        """The body of :meth:`update`."""
         if self._state is None:
             raise RuntimeError("update() called before init(): call tracker.init(frame, box) first")
         image = to_bgr(frame, self.color)
