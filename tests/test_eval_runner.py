@@ -385,3 +385,20 @@ def test_report_scores_long_term_sequences(tmp_path):
     assert summary["trackers"]["blind"]["long_term"]["f_score"] < 0.9
     md = (tmp_path / "out" / "results.md").read_text()
     assert "Long-term measures on the 1 sequences with absent frames (away)" in md and "| honest | 1.000 |" in md
+
+
+def test_calibrate_fits_reports_and_saves(bench, tmp_path, checkpoint_dir, capsys):
+    import dcffnet
+
+    out = tmp_path / "calibrated"
+    code = main(["calibrate", "--weights", str(checkpoint_dir), "--dataset", str(bench), "--out",
+                 str(tmp_path / "cal.json"), "--save-to", str(out), "--no-progress"])
+    assert code == 0
+    report = json.loads((tmp_path / "cal.json").read_text())
+    frames = sum(len(s) - 1 for s in load_benchmark(bench, "folder"))
+    assert report["frames"] == frames and 0.0 <= report["ece"] <= 1.0
+    assert report["calibration"]["cues"] == ["score", "peak", "psr"]
+    tracker = dcffnet.Tracker.from_pretrained(out)
+    assert tracker.calibration is not None
+    assert tracker.checkpoint_info.metrics["calibration"]["frames"] == frames
+    assert "ECE: raw score" in capsys.readouterr().out
