@@ -36,6 +36,14 @@ def _require_dir(root: str | Path, what: str) -> Path:
     return root
 
 
+def _box_folders(root: Path, pattern: str, split_file: str | Path | None) -> list[Path]:
+    """The folders holding a ``groundtruth.txt`` matched by ``pattern`` below ``root``, sorted, kept
+    to the names ``split_file`` lists (all when it is ``None``)."""
+    folders = sorted(p.parent for p in root.glob(pattern))
+    keep = keep_names((f.name for f in folders), split_file)
+    return [f for f in folders if keep is None or f.name in keep]
+
+
 def _mark_absent(boxes: np.ndarray, folder: Path, labels: tuple[str, ...]) -> np.ndarray:
     """NaN the rows flagged 1 in any of the per-frame label files ``labels`` present in ``folder``."""
     for label in labels:
@@ -54,12 +62,8 @@ def read_folder(root: str | Path, split_file: str | Path | None = None) -> list[
     (1 = absent). Names are paths relative to ``root`` (``Bolt``, ``otb/Bolt``); ``split_file``
     lists the sequence folder names to keep."""
     root = _require_dir(root, "dataset")
-    folders = sorted(p.parent for p in root.rglob("groundtruth.txt"))
-    keep = keep_names((f.name for f in folders), split_file)
     seqs = []
-    for folder in folders:
-        if keep is not None and folder.name not in keep:
-            continue
+    for folder in _box_folders(root, "**/groundtruth.txt", split_file):
         boxes = read_box_file(folder / "groundtruth.txt")
         frames = sequence_frames(folder)
         if not frames or not len(boxes):
@@ -146,12 +150,8 @@ def read_lasot(root: str | Path, split_file: str | Path | None = None) -> list[S
     ``full_occlusion.txt`` and ``out_of_view.txt`` (comma-separated flags, 1 = absent). ``split_file``
     (e.g. the official training or testing list) selects sequences by name such as ``airplane-1``."""
     root = _require_dir(root, "LaSOT")
-    folders = sorted(p.parent for p in root.glob("*/*/groundtruth.txt"))
-    keep = keep_names((f.name for f in folders), split_file)
     seqs = []
-    for folder in folders:
-        if keep is not None and folder.name not in keep:
-            continue
+    for folder in _box_folders(root, "*/*/groundtruth.txt", split_file):
         boxes = read_box_file(folder / "groundtruth.txt")
         boxes[:, :2] -= 1.0  # 1-based -> 0-based
         _mark_absent(boxes, folder, ("full_occlusion.txt", "out_of_view.txt"))

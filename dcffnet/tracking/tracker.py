@@ -296,8 +296,8 @@ class Tracker:
         crops = np.stack([r.crop(image, self._pad_value) for r in regions])
         batch = torch.from_numpy(crops).to(self.device).permute(0, 3, 1, 2).float()
         batch = batch.contiguous(memory_format=self._memory_format)
-        template = self._template if len(regions) == 1 and self._tile_template is None else \
-            self._tile_template.index_select(torch.arange(len(regions), device=self.device))
+        template = (self._template if self._tile_template is None  # custom models: one crop, see above
+                    else self._tile_template.index_select(torch.arange(len(regions), device=self.device)))
         output = self._net.track(batch, template)
         best: tuple[float, Decoded, SearchRegion] | None = None
         for k, region in enumerate(regions):
