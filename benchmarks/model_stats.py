@@ -21,73 +21,11 @@ from __future__ import annotations
 
 import argparse
 import platform
-import statistics
-import time
 
-import numpy as np
 import torch
-from torch.utils.flop_counter import FlopCounterMode
 
-from dcffnet import DCFFNet, Tracker, track_frames
-from dcffnet.models import create, list_models
-
-
-def count_flops(fn) -> int:
-    with FlopCounterMode(display=False) as counter:
-        fn()
-    return int(counter.get_total_flops())
-
-
-def measure(name: str, frames: int, timing: bool, cf: str | None = None,
-            weights: str | None = None, repeats: int = 1) -> dict[str, float | str]:
-    """One table row for registry config ``name`` (random weights) or, with ``weights``, that checkpoint.
-
-    Timings are medians over ``repeats`` runs: ``model_ms`` (milliseconds per ``model.track``) and
-    ``e2e_fps`` (``Tracker.update`` calls per second on a 640x480 frame); ``e2e_fps_min`` /
-    ``e2e_fps_max`` are the slowest and fastest of those runs.
-    """
-    if repeats < 1:
-        raise ValueError(f"repeats must be >= 1, got {repeats}")
-    if weights is not None:
-        model = DCFFNet.from_pretrained(weights)
-        name = f"{weights} ({model.architecture})"
-    else:
-        model = create(name, **({} if cf is None else {"cf": cf})).eval()
-    g = model.geometry
-    z = torch.rand(1, 3, g.template_size, g.template_size) * 255
-    x = torch.rand(1, 3, g.search_size, g.search_size) * 255
-    with torch.inference_mode():
-        template = model.template(z)
-        row: dict[str, float | str] = {
-            "model": name if cf is None else f"{name} cf={cf}",
-            "params_M": sum(p.numel() for p in model.parameters()) / 1e6,
-            "template_GFLOPs": count_flops(lambda: model.template(z)) / 1e9,
-            "frame_GFLOPs": count_flops(lambda: model.track(x, template)) / 1e9,
-            "response": f"{g.size}x{g.size}",
-        }
-        if timing:
-            for _ in range(3):
-                model.track(x, template)
-            n = max(5, frames // 4)
-            model_ms = []
-            for _ in range(repeats):
-                t0 = time.perf_counter()
-                for _ in range(n):
-                    model.track(x, template)
-                model_ms.append((time.perf_counter() - t0) / n * 1000)
-            row["model_ms"] = statistics.median(model_ms)
-    if timing:
-        rng = np.random.default_rng(0)
-        frame = rng.integers(0, 256, (480, 640, 3), dtype=np.uint8)
-        tracker = Tracker(model=model)  # a checkpoint's own tracking values travel with its network
-        track_frames(tracker, [frame] * 4, (300, 200, 60, 80))  # warm-up
-        fps = []
-        for _ in range(repeats):
-            run = track_frames(tracker, [frame] * (frames + 1), (300, 200, 60, 80))
-            fps.append(frames / float(run.times[1:].sum()))
-        row["e2e_fps"] = statistics.median(fps)
-        row["e2e_fps_min"], row["e2e_fps_max"] = min(fps), max(fps)
-    return row
+from dcffnet.bench import measure  # the measuring code lives in the package (also behind `dcffnet bench`)
+from dcffnet.models import list_models
 
 
 def main() -> None:

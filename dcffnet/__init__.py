@@ -14,7 +14,7 @@ from .errors import CheckpointError, WeightsNotFoundError
 from .hparams import PRESETS, TrackerHParams, get_preset
 from .hub import load_model, load_pretrained, push_to_hub, save_pretrained
 from .models import DCFFNet
-from .tracking import Tracker, TrackResult, track_frames
+from .tracking import MultiTracker, Tracker, TrackResult, track_frames
 from .version import __version__
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "DCFFNet",
     "CheckpointInfo",
     "Tracker",
+    "MultiTracker",
     "TrackResult",
     "track_frames",
     "TrackerHParams",

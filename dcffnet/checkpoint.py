@@ -158,12 +158,21 @@ def bundled_checkpoints() -> dict[str, Path]:
     return {p.name: p for p in sorted(BUNDLED_DIR.iterdir()) if (p / CONFIG_NAME).is_file()}
 
 
+def _replace_file(tmp: str, path: Path) -> None:
+    """Move a finished temporary file into place with the permissions a plain ``open`` would give
+    (``mkstemp`` creates files readable by the owner only)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(tmp, 0o666 & ~mask)
+    os.replace(tmp, path)
+
+
 def _atomic_write_json(path: Path, data: dict[str, Any]) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
     with os.fdopen(fd, "w") as fh:
         json.dump(data, fh, indent=2, sort_keys=False)
         fh.write("\n")
-    os.replace(tmp, path)
+    _replace_file(tmp, path)
 
 
 def write_checkpoint(folder: "str | os.PathLike[str]", state: dict[str, torch.Tensor], info: CheckpointInfo) -> Path:
@@ -179,7 +188,7 @@ def write_checkpoint(folder: "str | os.PathLike[str]", state: dict[str, torch.Te
     os.close(fd)
     try:
         save_file(tensors, tmp, metadata={"format": "pt", "library": "dcffnet"})
-        os.replace(tmp, out / WEIGHTS_NAME)
+        _replace_file(tmp, out / WEIGHTS_NAME)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -314,8 +323,9 @@ def resolve_checkpoint(name_or_path: "str | os.PathLike[str]", revision: str | N
 def upload_checkpoint(folder: "str | os.PathLike[str]", repo_id: str, *, revision: str | None = None,
                       private: bool | None = None, token: "str | bool | None" = None,
                       commit_message: str = "Upload dcffnet checkpoint") -> str:
-    """Upload a checkpoint folder (``config.json``, ``model.safetensors``, ``README.md`` if present)
-    to hub repository ``repo_id``, creating it if needed (``HF_ENDPOINT`` and the usual token sources).
+    """Upload a checkpoint folder (``config.json``, ``model.safetensors``, and ``README.md`` and the
+    ONNX export ``onnx.json`` / ``template.onnx`` / ``search.onnx`` if present) to hub repository
+    ``repo_id``, creating it if needed (``HF_ENDPOINT`` and the usual token sources).
 
     Returns:
         The commit id (40 hex characters) of the upload.
@@ -326,5 +336,6 @@ def upload_checkpoint(folder: "str | os.PathLike[str]", repo_id: str, *, revisio
     api = HfApi(endpoint=endpoint, token=token, library_name="dcffnet")
     api.create_repo(repo_id, private=private, exist_ok=True)
     info = api.upload_folder(repo_id=repo_id, folder_path=str(folder), revision=revision,
-                             commit_message=commit_message, allow_patterns=[CONFIG_NAME, WEIGHTS_NAME, "README.md"])
+                             commit_message=commit_message, allow_patterns=[CONFIG_NAME, WEIGHTS_NAME, "README.md", "onnx.json",
+                                                             "template.onnx", "search.onnx"])
     return info.oid

@@ -228,6 +228,26 @@ def _cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from .bench import run
+
+    run(args)
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from .deploy import export_onnx
+    from .models import DCFFNet
+
+    if not args.onnx:
+        raise ValueError("dcffnet export needs a target format: --onnx OUT_FOLDER")
+    model = DCFFNet.from_pretrained(args.checkpoint, revision=args.revision)
+    folder = export_onnx(model, args.onnx, opset=args.opset, check=not args.no_check)
+    print(f"wrote {folder}: template.onnx, search.onnx, onnx.json and the checkpoint files "
+          f"(use with Tracker('{folder}', backend='onnx'))")
+    return 0
+
+
 def _cmd_train(args: argparse.Namespace) -> int:
     from .train import list_recipes, load_recipe, train
 
@@ -278,7 +298,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--dataset", required=True, help="benchmark folder")
     ev.add_argument("--format", default="folder", choices=["otb", "vot", "lasot", "got10k", "uav", "folder"])
     ev.add_argument("--tracker", action="append", default=None, metavar="SPEC",
-                    help="dcffnet[:WEIGHTS][,preset=P][,name=N] or opencv:csrt|kcf|mil|nano|vit (repeatable)")
+                    help="dcffnet[:WEIGHTS][,preset=P][,backend=onnx][,name=N] or opencv:csrt|kcf|mil|nano|vit (repeatable)")
     ev.add_argument("--out", required=True, help="output folder")
     ev.add_argument("--protocol", default="ope", choices=["ope", "vot"], help="one-pass (default) or VOT2018 resets")
     ev.add_argument("--peer-models", default=None, help="folder with NanoTrack / VitTrack ONNX files")
@@ -315,6 +335,20 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--device", default=None)
     cal.add_argument("--no-progress", action="store_true")
     cal.set_defaults(func=_cmd_calibrate)
+
+    bench = sub.add_parser("bench", help="speed, FLOPs and memory on this machine, beside NanoTrack (markdown)")
+    from .bench import add_arguments as bench_arguments
+
+    bench_arguments(bench)
+    bench.set_defaults(func=_cmd_bench)
+
+    ex = sub.add_parser("export", help="export a checkpoint for deployment (ONNX graphs with static shapes)")
+    ex.add_argument("checkpoint", help="checkpoint folder, bundled name or hub repo id")
+    ex.add_argument("--onnx", metavar="OUT", default=None, help="write the ONNX export to this folder")
+    ex.add_argument("--revision", default=None, help="hub revision (branch, tag or commit)")
+    ex.add_argument("--opset", type=int, default=17, help="ONNX opset (default 17)")
+    ex.add_argument("--no-check", action="store_true", help="skip the ONNX Runtime parity check after export")
+    ex.set_defaults(func=_cmd_export)
 
     models = sub.add_parser("models", help="list architectures and bundled checkpoints")
     models.set_defaults(func=_cmd_models)

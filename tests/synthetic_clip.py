@@ -89,3 +89,32 @@ def leave_and_return_clip(frames: int = 90, absent: tuple[int, int] = (35, 55), 
         boxes.append((float(x0), float(y0), float(patch.shape[1]), float(patch.shape[0])))
         visible.append(True)
     return images, np.array(boxes, dtype=np.float64), np.array(visible)
+
+
+def several_objects_clip(objects: int = 3, frames: int = 40, size: tuple[int, int] = (640, 480), seed: int = 0):
+    """``objects`` distinct textured objects (each its own texture, 40x52 px) moving on separate
+    smooth paths over one background. Returns frames and ground truth ``(objects, frames, 4)``."""
+    rng = np.random.default_rng(seed)
+    width, height = size
+    background = smooth_texture(height, width, 12, rng, contrast=0.5)
+    patches = []
+    for _ in range(objects):
+        texture = smooth_texture(52, 40, 5, rng, contrast=1.0)
+        texture[:3], texture[-3:], texture[:, :3], texture[:, -3:] = 20, 20, 20, 20
+        patches.append(texture)
+    cols = int(math.ceil(math.sqrt(objects)))
+    rows = int(math.ceil(objects / cols))
+    images, boxes = [], np.zeros((objects, frames, 4))
+    for t in range(frames):
+        frame = background.copy()
+        for k, patch in enumerate(patches):
+            home_x = (k % cols + 0.5) * width / cols
+            home_y = (k // cols + 0.5) * height / rows
+            phase = 2 * math.pi * k / objects
+            cx = home_x + 0.25 * width / cols * math.sin(2 * math.pi * t / frames + phase)
+            cy = home_y + 0.2 * height / rows * math.cos(2 * math.pi * t / frames + phase)
+            x0, y0 = round(cx - patch.shape[1] / 2), round(cy - patch.shape[0] / 2)
+            frame[y0:y0 + patch.shape[0], x0:x0 + patch.shape[1]] = patch
+            boxes[k, t] = (x0, y0, patch.shape[1], patch.shape[0])
+        images.append(frame)
+    return images, boxes

@@ -34,3 +34,27 @@ def test_measure_without_timing_has_no_timing_fields(model_stats):
 def test_measure_rejects_zero_repeats(model_stats):
     with pytest.raises(ValueError, match="repeats"):
         model_stats.measure("dcffnet_nano", frames=4, timing=True, repeats=0)
+
+
+def test_dcffnet_bench_prints_every_section(capsys):
+    from dcffnet.cli import main
+
+    assert main(["bench", "--configs", "dcffnet_nano", "--frames", "6", "--repeats", "1", "--threads", "1",
+                 "--no-busy", "--multi", "1", "3", "--memory", "40"]) == 0
+    out = capsys.readouterr().out
+    assert "GFLOP/s on 1 thread" in out
+    assert "| dcffnet_nano | 1 |" in out and "| default (dcffnet_mobile) | 1 |" in out
+    assert "| dcffnet default (torch) | 1 | idle |" in out and "| dcffnet default (onnx) | 1 | idle |" in out
+    assert "| 3 | 1 |" in out  # three targets, one thread
+    assert "KiB per frame" in out
+
+
+def test_memory_stays_flat_over_a_long_run():
+    """No growth per frame: 1,500 updates after a 300-frame warm-up add less than 2 KiB per frame."""
+    from dcffnet.bench import memory_curve, synthetic_frames
+    import dcffnet
+
+    frames, box = synthetic_frames(60)
+    curve = memory_curve(lambda: dcffnet.Tracker(), frames, box, total=1800, every=300)
+    growth_kib = (curve[-1][1] - curve[1][1]) * 1024 / (curve[-1][0] - curve[1][0])
+    assert growth_kib < 2.0, f"resident memory grows {growth_kib:.2f} KiB per frame: {curve}"

@@ -31,7 +31,7 @@ MIN_MEAN_IOU = 0.7
 def test_default_checkpoint_is_bundled_small_and_in_hub_layout():
     assert "default" in bundled_checkpoints()
     files = sorted(p.name for p in DEFAULT.iterdir())
-    assert files == ["README.md", "config.json", "model.safetensors"]
+    assert files == ["README.md", "config.json", "model.safetensors", "onnx.json", "search.onnx", "template.onnx"]
     size = sum(p.stat().st_size for p in DEFAULT.iterdir())
     assert size < 10 * 1024 * 1024
     config = json.loads((DEFAULT / "config.json").read_text())
@@ -64,7 +64,7 @@ def test_bundled_folder_publishes_unchanged(local_hub, tmp_path):
     from huggingface_hub import hf_hub_download
 
     push_to_hub(DEFAULT, "org/dcffnet-default")
-    for name in ("README.md", "config.json", "model.safetensors"):
+    for name in ("README.md", "config.json", "model.safetensors", "onnx.json", "template.onnx", "search.onnx"):
         remote_file = hf_hub_download("org/dcffnet-default", name)
         assert Path(remote_file).read_bytes() == (DEFAULT / name).read_bytes()
     remote = dcffnet.Tracker("org/dcffnet-default")

@@ -3,7 +3,7 @@
 Tracker specs:
 
 * ``dcffnet`` (bundled default weights) or ``dcffnet:WEIGHTS`` (folder, bundled name or hub id),
-  with optional ``,preset=otb`` and ``,name=LABEL`` (e.g. ``dcffnet:runs/x/checkpoint,preset=otb``);
+  with optional ``,preset=otb``, ``,backend=onnx`` and ``,name=LABEL`` (e.g. ``dcffnet:runs/x/checkpoint,preset=otb``);
 * ``opencv:csrt``, ``opencv:kcf``, ``opencv:mil``, ``opencv:nano``, ``opencv:vit`` (``,name=LABEL``).
 
 Output folder: ``results/<tracker>/<sequence>.txt`` (``x,y,w,h`` per frame, 0-based pixels),
@@ -54,7 +54,8 @@ def overlapping_sequences(spec: TrackerSpec, sequences: list[Sequence]) -> list[
 
 
 def parse_tracker_spec(spec: str, peer_models: str | Path | None = None, device: str | None = None) -> TrackerSpec:
-    """Turn ``dcffnet[:WEIGHTS][,preset=P][,name=N]`` or ``opencv:KIND[,name=N]`` into a :class:`TrackerSpec`.
+    """Turn ``dcffnet[:WEIGHTS][,preset=P][,backend=onnx][,name=N]`` or ``opencv:KIND[,name=N]`` into a
+    :class:`TrackerSpec`.
 
     Raises:
         ValueError: an unknown spec; PeerUnavailable: an OpenCV tracker this build cannot run.
@@ -66,9 +67,9 @@ def parse_tracker_spec(spec: str, peer_models: str | Path | None = None, device:
             raise ValueError(f"tracker option {opt!r} in {spec!r} must be key=value")
         key, value = opt.split("=", 1)
         opts[key.strip()] = value.strip()
-    unknown = set(opts) - {"preset", "name"}
+    unknown = set(opts) - {"preset", "name", "backend"}
     if unknown:
-        raise ValueError(f"unknown tracker option(s) {sorted(unknown)} in {spec!r} (known: preset, name)")
+        raise ValueError(f"unknown tracker option(s) {sorted(unknown)} in {spec!r} (known: preset, backend, name)")
     kind, _, arg = head.partition(":")
     if kind == "dcffnet":
         weights = arg or "default"
@@ -82,14 +83,21 @@ def parse_tracker_spec(spec: str, peer_models: str | Path | None = None, device:
         name = opts.get("name") or ("dcffnet" if not arg else f"dcffnet[{label}]")
         if preset:
             name = opts.get("name") or f"{name}-{preset}"
+        backend = opts.get("backend", "torch")
+        if backend != "torch":
+            name = opts.get("name") or f"{name}-{backend}"
+            Tracker(model=model, backend=backend, device=device)  # a bad backend or missing runtime fails early
 
         def make_dcffnet() -> Tracker:
-            return Tracker(model=model, hparams=preset, device=device)  # None: the checkpoint's own values
+            # hparams None: the checkpoint's own values
+            return Tracker(model=model, hparams=preset, device=device, backend=backend)
 
         return TrackerSpec(name, make_dcffnet, training_sequences=tuple(info.training_sequences))
     if kind == "opencv":
         if "preset" in opts:
             raise ValueError(f"preset= applies to dcffnet trackers only, not {spec!r}")
+        if "backend" in opts:
+            raise ValueError(f"backend= applies to dcffnet trackers only, not {spec!r}")
         OpenCVTracker(arg, peer_models)  # raises PeerUnavailable early
         return TrackerSpec(opts.get("name") or f"opencv-{arg}", lambda: OpenCVTracker(arg, peer_models), is_peer=True)
     raise ValueError(f"unknown tracker spec {spec!r}: use dcffnet[:WEIGHTS] or opencv:csrt|kcf|mil|nano|vit")

@@ -17,7 +17,7 @@ from ..geometry import ResponseGeometry
 from ..hparams import TrackerHParams
 from .backbone import BLOCK2_STRIDE, Neck, Stem, backbone_stride, feature_sizes, make_resnet_stage
 from .config import ModelConfig
-from .fusion import CorrelationFusion
+from .fusion import Correlate, CorrelationFusion
 from .heads import CARHead, SiamFCHead
 from .mobilenet import mobile_stages
 from .registry import get_config, list_models
@@ -126,37 +126,46 @@ class DCFFNet(nn.Module):
             return crops
         return (crops - self.pixel_mean) / self.pixel_std
 
-    def template(self, z: torch.Tensor) -> TemplateFeatures:
-        """Run the template branch on ``(B, 3, T, T)`` crops and return the features to cache."""
+    def template(self, z: torch.Tensor, correlate: Correlate | None = None) -> TemplateFeatures:
+        """Run the template branch on ``(B, 3, T, T)`` crops and return the features to cache.
+
+        ``correlate`` (see :data:`~dcffnet.models.fusion.Correlate`) is used only by
+        ``template_fusion="self"``; the ONNX export passes an equivalent without convolutions.
+        """
         f = self.stem(self._normalise(z))
         k1 = None
         if self.cf1 is not None:
             k1 = f
-            f = self.cf1.template_branch(f)
+            f = self.cf1.template_branch(f, correlate)
         f = self.block3(self.block2(f))
         k2 = None
         if self.cf2 is not None:
             k2 = f
-            f = self.cf2.template_branch(f)
+            f = self.cf2.template_branch(f, correlate)
         final = self.neck(f)
         if self._template_crop is not None:
             start, side = self._template_crop
             final = final[:, :, start:start + side, start:start + side].contiguous()
         return TemplateFeatures(k1, k2, final)
 
-    def search_features(self, x: torch.Tensor, template: TemplateFeatures) -> torch.Tensor:
-        """Run the search branch on ``(B, 3, S, S)`` crops, fused with the cached template features."""
+    def search_features(self, x: torch.Tensor, template: TemplateFeatures,
+                        correlate: Correlate | None = None) -> torch.Tensor:
+        """Run the search branch on ``(B, 3, S, S)`` crops, fused with the cached template features
+        (kernels in the form ``correlate`` takes; ``None``: the convolutions the network trains
+        with, on the template features themselves)."""
         f = self.stem(self._normalise(x))
         if self.cf1 is not None:
-            f = self.cf1.fuse(f, template.stage1)
+            f = self.cf1.fuse(f, template.stage1, correlate)
         f = self.block3(self.block2(f))
         if self.cf2 is not None:
-            f = self.cf2.fuse(f, template.stage2)
+            f = self.cf2.fuse(f, template.stage2, correlate)
         return self.neck(f)
 
-    def track(self, x: torch.Tensor, template: TemplateFeatures) -> dict[str, torch.Tensor]:
-        """Head output for search crops ``x`` given the cached ``template`` features (same batch size)."""
-        return self.head(self.search_features(x, template), template.final)
+    def track(self, x: torch.Tensor, template: TemplateFeatures,
+              correlate: Correlate | None = None) -> dict[str, torch.Tensor]:
+        """Head output for search crops ``x`` given the cached ``template`` features (same batch
+        size); ``correlate`` as in :meth:`search_features`."""
+        return self.head(self.search_features(x, template, correlate), template.final, correlate)
 
     def forward(self, z: torch.Tensor, x: torch.Tensor) -> dict[str, torch.Tensor]:
         """Training entry point: template crops ``z`` and search crops ``x`` -> head output."""

@@ -7,12 +7,20 @@ sample ``i`` of the template batch (grouped convolution over a ``(1, B*C, H, W)`
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["depthwise_xcorr", "xcorr", "CorrelationFusion", "resize_and_center_crop"]
+__all__ = ["depthwise_xcorr", "depthwise_correlation", "toeplitz_bands", "banded_correlation", "xcorr",
+           "Correlate", "CorrelationFusion", "resize_and_center_crop"]
+
+#: ``correlate(search, kernel) -> response``: the depthwise correlation divided by the kernel area.
+#: :func:`depthwise_correlation` is the one the network trains with; :func:`banded_correlation`
+#: (with kernels prepared by :func:`toeplitz_bands`) computes the same with slices and matrix
+#: products only, for ONNX graphs whose runtimes want constant convolution weights.
+Correlate = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 def _check_pair(search: torch.Tensor, kernel: torch.Tensor) -> None:
@@ -45,6 +53,59 @@ def depthwise_xcorr(search: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
     b, c, h, w = search.shape
     out = F.conv2d(search.reshape(1, b * c, h, w), kernel.reshape(b * c, 1, *kernel.shape[2:]), groups=b * c)
     return out.reshape(b, c, out.shape[2], out.shape[3])
+
+
+def depthwise_correlation(search: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
+    """:func:`depthwise_xcorr` divided by the kernel area ``h*w`` (so its scale does not depend on
+    the template size): the correlation the CF modules and the CAR head use."""
+    return depthwise_xcorr(search, kernel) / float(kernel.shape[2] * kernel.shape[3])
+
+
+def toeplitz_bands(kernel: torch.Tensor, search_width: int) -> torch.Tensor:
+    """Kernels of :func:`banded_correlation`: each kernel row as a banded (Toeplitz) matrix.
+
+    Args:
+        kernel: ``(B, C, h, w)`` template features.
+        search_width: width ``W`` of the search maps they will be correlated with.
+
+    Returns:
+        ``(B, C, h, W, W - w + 1)`` with ``bands[b, c, u, i, x] = kernel[b, c, u, i - x] / (h*w)``
+        where ``0 <= i - x < w``, else 0. Built with one gather (constant indices) and a multiply.
+    """
+    if kernel.dim() != 4:
+        raise ValueError(f"kernel must be 4-D (B, C, h, w), got shape {tuple(kernel.shape)}")
+    b, c, h, w = kernel.shape
+    if search_width < w:
+        raise ValueError(f"search_width={search_width} is smaller than the kernel width {w}")
+    out_w = search_width - w + 1
+    offset = torch.arange(search_width).view(-1, 1) - torch.arange(out_w).view(1, -1)  # i - x
+    inside = (offset >= 0) & (offset < w)
+    index = torch.where(inside, offset, torch.zeros_like(offset)).reshape(-1).to(kernel.device)
+    scaled = kernel / float(h * w)
+    bands = scaled.index_select(3, index).reshape(b, c, h, search_width, out_w)
+    return bands * inside.to(kernel.dtype).to(kernel.device)
+
+
+def banded_correlation(search: torch.Tensor, bands: torch.Tensor) -> torch.Tensor:
+    """:func:`depthwise_correlation` as ``h`` row slices times banded matrices (no convolution).
+
+    ``out[b, c] = sum_u search[b, c, u:u+H-h+1, :] @ bands[b, c, u]``; with ``bands =
+    toeplitz_bands(kernel, W)`` this equals ``depthwise_correlation(search, kernel)`` up to float
+    rounding. Every operation (Slice, MatMul, Add) is one that ONNX runtimes and TensorRT take
+    with both operands computed at run time.
+
+    Args:
+        search: ``(B, C, H, W)``; bands: ``(B, C, h, W, W - w + 1)``.
+    """
+    if search.dim() != 4 or bands.dim() != 5 or search.shape[:2] != bands.shape[:2] or bands.shape[3] != search.shape[3]:
+        raise ValueError(f"search (B, C, H, W) and bands (B, C, h, W, W') must agree; got "
+                         f"{tuple(search.shape)} and {tuple(bands.shape)}")
+    h = bands.shape[2]
+    rows = search.shape[2] - h + 1
+    out = search[:, :, 0:rows, :] @ bands[:, :, 0]
+    for u in range(1, h):
+        out = out + search[:, :, u:u + rows, :] @ bands[:, :, u]
+    return out
 
 
 def xcorr(search: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
@@ -104,14 +165,17 @@ class CorrelationFusion(nn.Module):
         self.upsample = upsample
         self.norm = nn.BatchNorm2d(channels)
 
-    def fuse(self, features: torch.Tensor, template: torch.Tensor) -> torch.Tensor:
-        """Fuse ``features`` (B, C, H, W) with their correlation against ``template`` (B, C, h, w)."""
-        response = depthwise_xcorr(features, template) / float(template.shape[2] * template.shape[3])
+    def fuse(self, features: torch.Tensor, template: torch.Tensor,
+             correlate: Correlate | None = None) -> torch.Tensor:
+        """Fuse ``features`` (B, C, H, W) with their correlation against ``template`` (B, C, h, w)
+        (or whatever kernel form ``correlate`` takes, see :data:`Correlate`; ``None``:
+        :func:`depthwise_correlation`)."""
+        response = (correlate or depthwise_correlation)(features, template)
         response = resize_and_center_crop(response, features.shape[2:], self.upsample)
         return features + self.norm(response)
 
-    def template_branch(self, template: torch.Tensor) -> torch.Tensor:
+    def template_branch(self, template: torch.Tensor, correlate: Correlate | None = None) -> torch.Tensor:
         """What the template branch passes on (itself, or itself fused with its self-correlation)."""
         if self.template_fusion == "self":
-            return self.fuse(template, template)
+            return self.fuse(template, template, correlate)
         return template

@@ -7,7 +7,7 @@ import math
 import torch
 from torch import nn
 
-from .fusion import depthwise_xcorr, xcorr
+from .fusion import Correlate, depthwise_correlation, xcorr
 
 __all__ = ["SiamFCHead", "CARHead"]
 
@@ -20,9 +20,16 @@ class SiamFCHead(nn.Module):
         self.scale = nn.Parameter(torch.tensor(float(scale_init)))
         self.bias = nn.Parameter(torch.zeros(()))
 
-    def forward(self, search: torch.Tensor, template: torch.Tensor) -> dict[str, torch.Tensor]:
-        area = float(template.shape[1] * template.shape[2] * template.shape[3])
-        return {"response": xcorr(search, template) / area * self.scale + self.bias}
+    def forward(self, search: torch.Tensor, template: torch.Tensor,
+                correlate: Correlate | None = None) -> dict[str, torch.Tensor]:
+        """``correlate``: ``None`` for the plain cross-correlation, else a depthwise one (see
+        :data:`~dcffnet.models.fusion.Correlate`) whose channel mean is taken (the same value)."""
+        if correlate is None:
+            area = float(template.shape[1] * template.shape[2] * template.shape[3])
+            response = xcorr(search, template) / area
+        else:
+            response = correlate(search, template).mean(dim=1, keepdim=True)
+        return {"response": response * self.scale + self.bias}
 
 
 class CARHead(nn.Module):
@@ -57,9 +64,9 @@ class CARHead(nn.Module):
             self.cls_logits.bias[1] = -math.log((1 - prior_prob) / prior_prob)
             self.reg_pred.bias.fill_(math.log(reg_init))
 
-    def forward(self, search: torch.Tensor, template: torch.Tensor) -> dict[str, torch.Tensor]:
-        area = float(template.shape[2] * template.shape[3])
-        m = self.adjust(depthwise_xcorr(search, template) / area)
+    def forward(self, search: torch.Tensor, template: torch.Tensor,
+                correlate: Correlate | None = None) -> dict[str, torch.Tensor]:
+        m = self.adjust((correlate or depthwise_correlation)(search, template))
         cls = self.cls_logits(self.cls_tower(m))
         reg = torch.exp(self.reg_pred(self.reg_tower(m)).clamp(max=20.0))
         return {"cls": cls, "reg": reg}

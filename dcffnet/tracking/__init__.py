@@ -1,6 +1,7 @@
 """Tracking: the :class:`Tracker`, its decoding step and the one tracking loop.
 
 * :mod:`~dcffnet.tracking.tracker`: ``Tracker`` (``init`` / ``update`` / ``track``) and ``TrackResult``;
+* :mod:`~dcffnet.tracking.multi`: ``MultiTracker`` (many targets, one batched pass per frame);
 * :mod:`~dcffnet.tracking.result`: ``TrackResult`` (box, score, state) and ``TrackState``;
 * :mod:`~dcffnet.tracking.calibration`: the score calibration;
 * :mod:`~dcffnet.tracking.decode`: head output -> box (penalties, window, peak);
@@ -12,6 +13,7 @@ The frame -> crop -> cell -> box geometry these use is :mod:`dcffnet.geometry`.
 from .decode import decode_response
 from .loop import TrackRun, TrackStep, iter_track, track_frames
 from .result import TrackResult, TrackState
+from .multi import MultiTracker
 from .tracker import Tracker
 
-__all__ = ["Tracker", "TrackResult", "TrackState", "decode_response", "TrackRun", "TrackStep", "iter_track", "track_frames"]
+__all__ = ["Tracker", "MultiTracker", "TrackResult", "TrackState", "decode_response", "TrackRun", "TrackStep", "iter_track", "track_frames"]

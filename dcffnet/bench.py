@@ -1,0 +1,384 @@
+"""``dcffnet bench``: speed, cost and memory of trackers on this machine, as markdown tables.
+
+Sections (each optional):
+
+* **configs**: per registered architecture (random weights) and checkpoint: parameters, FLOPs
+  (template branch once per target, search branch + head per frame), the network's time per frame
+  and ``Tracker.update`` FPS, at each thread count.
+* **speed**: end-to-end FPS of the checkpoint (PyTorch and, with onnxruntime, the ONNX backend)
+  beside NanoTrack v2 through OpenCV (``--peer-models``), at each thread count, on an idle machine
+  and with one competing busy process the benchmark starts and stops itself; ratio to NanoTrack.
+* **multi**: :class:`~dcffnet.MultiTracker` time per frame and per target for N targets.
+* **memory**: resident memory of a long run (``--memory`` frames), sampled every 1,000 frames
+  (every tenth of the run when shorter).
+
+FPS counts ``init``/``update`` time only, on frames decoded beforehand (``--video`` or a generated
+640x480 clip with a moving textured object). The machine's fp32 matmul GFLOP/s is printed so
+figures from different machines can be compared. CPU timings on shared machines vary from run to
+run: quote the command and date with any figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import math
+import multiprocessing as mp
+import os
+import platform
+import resource
+import statistics
+import time
+from typing import Any, Callable, Sequence
+
+import cv2
+import numpy as np
+import torch
+
+__all__ = ["BusyMachine", "matmul_gflops", "count_flops", "measure", "synthetic_frames", "read_video_frames",
+           "tracker_fps", "multi_target_costs", "memory_curve", "resident_mib", "main"]
+
+
+# ------------------------------------------------------------------------------------ machine
+def _busy(stop: Any) -> None:
+    torch.set_num_threads(1)
+    a = torch.rand(256, 256)
+    while not stop.is_set():
+        a = torch.tanh(a @ a)
+
+
+class BusyMachine:
+    """Context manager: one competing CPU-bound process (float matrix products on one thread, as a
+    decoder or detector beside the tracker would be) while inside."""
+
+    def __enter__(self) -> "BusyMachine":
+        ctx = mp.get_context("spawn")
+        self._stop = ctx.Event()
+        self._proc = ctx.Process(target=_busy, args=(self._stop,), daemon=True)
+        self._proc.start()
+        time.sleep(1.0)  # let it start spinning
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._stop.set()
+        self._proc.join(timeout=10)
+        if self._proc.is_alive():
+            self._proc.kill()
+
+
+def matmul_gflops(threads: int, size: int = 512, seconds: float = 1.0) -> float:
+    """Measured fp32 matrix-product throughput with ``threads`` torch threads (GFLOP/s)."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        a, b = torch.rand(size, size), torch.rand(size, size)
+        a @ b
+        n, t0 = 0, time.perf_counter()
+        while time.perf_counter() - t0 < seconds:
+            a @ b
+            n += 1
+        elapsed = time.perf_counter() - t0
+    finally:
+        torch.set_num_threads(previous)
+    return 2 * size ** 3 * n / elapsed / 1e9
+
+
+def resident_mib() -> float:
+    """This process's resident memory now (MiB); the peak so far where ``/proc`` is missing."""
+    try:
+        with open("/proc/self/statm") as fh:
+            pages = int(fh.read().split()[1])
+        return pages * os.sysconf("SC_PAGE_SIZE") / 2 ** 20
+    except (OSError, ValueError, IndexError):
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak / 2 ** 20 if platform.system() == "Darwin" else peak / 1024
+
+
+# ------------------------------------------------------------------------------------- frames
+def synthetic_frames(count: int, size: tuple[int, int] = (640, 480), seed: int = 0
+                     ) -> tuple[list[np.ndarray], tuple[float, float, float, float]]:
+    """A generated clip (BGR uint8): a 60x80 textured object moving on a loop over a textured
+    background. Returns the frames and the object's box ``(x, y, w, h)`` in frame 0 (pixels)."""
+    rng = np.random.default_rng(seed)
+    width, height = size
+    background = cv2.resize(rng.integers(60, 200, (height // 12, width // 12, 3), dtype=np.uint8), (width, height),
+                            interpolation=cv2.INTER_CUBIC)
+    patch = cv2.resize(rng.integers(0, 256, (8, 6, 3), dtype=np.uint8), (60, 80), interpolation=cv2.INTER_CUBIC)
+    frames, first = [], None
+    for t in range(count):
+        cx = width / 2 + width / 4 * math.sin(2 * math.pi * t / 150)
+        cy = height / 2 + height / 5 * math.sin(4 * math.pi * t / 150)
+        x0, y0 = int(round(cx - 30)), int(round(cy - 40))
+        frame = background.copy()
+        frame[y0:y0 + 80, x0:x0 + 60] = patch
+        frames.append(frame)
+        first = first or (float(x0), float(y0), 60.0, 80.0)
+    return frames, first
+
+
+def read_video_frames(video: "str | os.PathLike[str]", limit: int) -> list[np.ndarray]:
+    """Up to ``limit`` decoded frames of a video file (BGR uint8)."""
+    cap = cv2.VideoCapture(str(video))
+    frames = []
+    while len(frames) < limit:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        frames.append(frame)
+    cap.release()
+    if not frames:
+        raise ValueError(f"no frames could be read from video={video!s}")
+    return frames
+
+
+# -------------------------------------------------------------------------------- measurements
+def count_flops(fn: Callable[[], Any]) -> int:
+    """FLOPs of one call (``torch.utils.flop_counter``; a multiply-add is 2 FLOPs)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as counter:
+        fn()
+    return int(counter.get_total_flops())
+
+
+def measure(name: str, frames: int, timing: bool, cf: str | None = None,
+            weights: str | None = None, repeats: int = 1) -> dict[str, float | str]:
+    """One table row for registry config ``name`` (random weights) or, with ``weights``, that checkpoint.
+
+    Timings are medians over ``repeats`` runs: ``model_ms`` (milliseconds per ``model.track``) and
+    ``e2e_fps`` (``Tracker.update`` calls per second on a 640x480 frame); ``e2e_fps_min`` /
+    ``e2e_fps_max`` are the slowest and fastest of those runs. Threads: torch's current setting.
+    """
+    from .models import DCFFNet, create
+    from .tracking import Tracker, track_frames
+
+    if repeats < 1:
+        raise ValueError(f"repeats must be >= 1, got {repeats}")
+    if weights is not None:
+        model = DCFFNet.from_pretrained(weights)
+        name = f"{weights} ({model.architecture})"
+    else:
+        model = create(name, **({} if cf is None else {"cf": cf})).eval()
+    g = model.geometry
+    z = torch.rand(1, 3, g.template_size, g.template_size) * 255
+    x = torch.rand(1, 3, g.search_size, g.search_size) * 255
+    with torch.inference_mode():
+        template = model.template(z)
+        row: dict[str, float | str] = {
+            "model": name if cf is None else f"{name} cf={cf}",
+            "params_M": sum(p.numel() for p in model.parameters()) / 1e6,
+            "template_GFLOPs": count_flops(lambda: model.template(z)) / 1e9,
+            "frame_GFLOPs": count_flops(lambda: model.track(x, template)) / 1e9,
+            "response": f"{g.size}x{g.size}",
+        }
+        if timing:
+            for _ in range(3):
+                model.track(x, template)
+            n = max(5, frames // 4)
+            model_ms = []
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                for _ in range(n):
+                    model.track(x, template)
+                model_ms.append((time.perf_counter() - t0) / n * 1000)
+            row["model_ms"] = statistics.median(model_ms)
+    if timing:
+        rng = np.random.default_rng(0)
+        frame = rng.integers(0, 256, (480, 640, 3), dtype=np.uint8)
+        # the tracker's own thread policy is not applied: the caller's torch setting is measured
+        tracker = Tracker(model=model, threads=torch.get_num_threads())
+        track_frames(tracker, [frame] * 4, (300, 200, 60, 80))  # warm-up
+        fps = []
+        for _ in range(repeats):
+            run = track_frames(tracker, [frame] * (frames + 1), (300, 200, 60, 80))
+            fps.append(frames / float(run.times[1:].sum()))
+        row["e2e_fps"] = statistics.median(fps)
+        row["e2e_fps_min"], row["e2e_fps_max"] = min(fps), max(fps)
+    return row
+
+
+def tracker_fps(make: Callable[[], Any], frames: Sequence[np.ndarray], box: Sequence[float], repeats: int) -> float:
+    """Median over ``repeats`` runs of ``update`` calls per second (``init`` excluded)."""
+    from .tracking import track_frames
+
+    rates = []
+    for _ in range(repeats):
+        run = track_frames(make(), frames, tuple(box))
+        rates.append((len(run) - 1) / float(run.times[1:].sum()))
+    return statistics.median(rates)
+
+
+def _grid_boxes(count: int, frame: np.ndarray, box: Sequence[float]) -> list[tuple[float, float, float, float]]:
+    """``count`` boxes of ``box``'s size spread over the frame (the first is ``box`` itself)."""
+    height, width = frame.shape[:2]
+    w, h = float(box[2]), float(box[3])
+    cols = int(math.ceil(math.sqrt(count)))
+    rows = int(math.ceil(count / cols))
+    boxes = [tuple(float(v) for v in box)]
+    for k in range(1, count):
+        cx = (k % cols + 0.5) * width / cols
+        cy = (k // cols + 0.5) * height / rows
+        boxes.append((min(max(cx - w / 2, 0.0), width - w), min(max(cy - h / 2, 0.0), height - h), w, h))
+    return boxes
+
+
+def multi_target_costs(make: Callable[[], Any], frames: Sequence[np.ndarray], box: Sequence[float],
+                       counts: Sequence[int], repeats: int = 1) -> dict[int, float]:
+    """Milliseconds per frame of ``make()`` (a MultiTracker) with N targets for each N in ``counts``
+    (median of ``repeats``; targets spread over the frame, added on frame 0)."""
+    costs = {}
+    for n in counts:
+        times = []
+        for _ in range(repeats):
+            multi = make()
+            for b in _grid_boxes(n, frames[0], box):
+                multi.add(frames[0], b)
+            multi.update(frames[1])  # warm-up
+            t0 = time.perf_counter()
+            for frame in frames[2:]:
+                multi.update(frame)
+            times.append((time.perf_counter() - t0) / max(len(frames) - 2, 1) * 1000)
+        costs[n] = statistics.median(times)
+    return costs
+
+
+def memory_curve(make: Callable[[], Any], frames: Sequence[np.ndarray], box: Sequence[float], total: int,
+                 every: int = 1000) -> list[tuple[int, float]]:
+    """Resident memory (MiB) every ``every`` frames of a ``total``-frame run, the clip played
+    forwards and backwards so the target keeps moving: ``[(frame, MiB), ...]``."""
+    tracker = make()
+    tracker.init(frames[0], tuple(box))
+    order = list(range(len(frames))) + list(range(len(frames) - 2, 0, -1))
+    curve = [(0, resident_mib())]
+    for t in range(1, total + 1):
+        tracker.update(frames[order[t % len(order)]])
+        if t % every == 0:
+            curve.append((t, resident_mib()))
+    return curve
+
+
+# ----------------------------------------------------------------------------------------- CLI
+def _onnx_available() -> bool:
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The ``dcffnet bench`` options."""
+    parser.add_argument("--weights", default="default", help="checkpoint to benchmark (folder, bundled name or hub id)")
+    parser.add_argument("--peer-models", default=None, help="folder with NanoTrack v2's ONNX files (omit: no peer)")
+    parser.add_argument("--video", default=None, help="video to track (default: a generated 640x480 clip)")
+    parser.add_argument("--box", default=None, help="x,y,w,h of the target in the video's first frame")
+    parser.add_argument("--frames", type=int, default=150, help="frames per timed run")
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs per figure (median reported)")
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="thread counts to measure")
+    parser.add_argument("--sections", nargs="+", default=["configs", "speed", "multi", "memory"],
+                        choices=["configs", "speed", "multi", "memory"])
+    parser.add_argument("--configs", nargs="*", default=None, help="registered architectures (default: all)")
+    parser.add_argument("--no-busy", action="store_true", help="skip the runs beside a busy process")
+    parser.add_argument("--multi", type=int, nargs="+", default=[1, 4, 16, 64], help="target counts of the multi section")
+    parser.add_argument("--memory", type=int, default=10000, help="frames of the memory run")
+
+
+def run(args: argparse.Namespace) -> None:
+    """Print the benchmark sections selected in ``args`` (see :func:`add_arguments`)."""
+    from .eval.peers import OpenCVTracker
+    from .models import DCFFNet, list_models
+    from .tracking import MultiTracker, Tracker
+
+    if args.video:
+        if not args.box:
+            raise ValueError("--video needs --box x,y,w,h (the target in its first frame)")
+        frames = read_video_frames(args.video, args.frames)
+        box = tuple(float(v) for v in args.box.split(","))
+        if len(box) != 4:
+            raise ValueError(f"--box must be x,y,w,h, got {args.box!r}")
+    else:
+        frames, box = synthetic_frames(args.frames)
+    cpus = mp.cpu_count()
+    print(f"# dcffnet bench: torch {torch.__version__}, OpenCV {cv2.__version__}, {platform.machine()}, {cpus} CPUs; "
+          f"{len(frames)} frames {frames[0].shape[1]}x{frames[0].shape[0]}")
+    print(f"# fp32 matmul (512^3), idle: {matmul_gflops(1):.1f} GFLOP/s on 1 thread, "
+          f"{matmul_gflops(cpus):.1f} on {cpus}")
+    model = DCFFNet.from_pretrained(args.weights)
+    previous = torch.get_num_threads()
+    try:
+        if "configs" in args.sections:
+            print("\n## Configs (random weights) and the checkpoint\n")
+            print("| model | threads | params (M) | template GFLOPs | per-frame GFLOPs | model ms | end-to-end FPS |")
+            print("|---|---:|---:|---:|---:|---:|---:|")
+            for threads in args.threads:
+                torch.set_num_threads(threads)
+                rows = [measure(n, args.frames, True, repeats=args.repeats) for n in (args.configs or list_models())]
+                rows.append(measure("", args.frames, True, weights=args.weights, repeats=args.repeats))
+                for r in rows:
+                    print(f"| {r['model']} | {threads} | {r['params_M']:.2f} | {r['template_GFLOPs']:.3f} | "
+                          f"{r['frame_GFLOPs']:.3f} | {r['model_ms']:.2f} | {r['e2e_fps']:.1f} |", flush=True)
+        if "speed" in args.sections:
+            trackers: dict[str, Callable[[int], Any]] = {
+                f"dcffnet {args.weights} (torch)": lambda t: Tracker(model=model, threads=t)}
+            if _onnx_available():
+                trackers[f"dcffnet {args.weights} (onnx)"] = lambda t: Tracker(model=model, threads=t, backend="onnx")
+            if args.peer_models:
+                trackers["NanoTrack v2 (OpenCV)"] = lambda t: OpenCVTracker("nano", args.peer_models)
+            results: dict[tuple[str, int, bool], float] = {}
+            for busy in (False,) if args.no_busy else (False, True):
+                for threads in args.threads:
+                    torch.set_num_threads(threads)
+                    cv2.setNumThreads(threads)
+                    with BusyMachine() if busy else contextlib.nullcontext():
+                        for name, make in trackers.items():
+                            results[(name, threads, busy)] = tracker_fps(lambda: make(threads), frames, box, args.repeats)
+            peer = "NanoTrack v2 (OpenCV)" if args.peer_models else None
+            print("\n## End-to-end speed\n")
+            print("| tracker | threads | machine | FPS | x NanoTrack (same threads) |")
+            print("|---|---:|---|---:|---:|")
+            for (name, threads, busy), fps in results.items():
+                ratio = "" if peer is None else f"{fps / results[(peer, threads, busy)]:.2f}"
+                print(f"| {name} | {threads} | {'one busy process beside' if busy else 'idle'} | {fps:.1f} | {ratio} |")
+        if "multi" in args.sections:
+            print("\n## MultiTracker: N targets, one batched pass per frame\n")
+            single = {}
+            for threads in args.threads:
+                single[threads] = 1000.0 / tracker_fps(lambda: Tracker(model=model, threads=threads), frames, box,
+                                                       args.repeats)
+            auto = Tracker(model=model).threads
+            print("single Tracker: " + ", ".join(f"{ms:.2f} ms/frame at {t} thread(s)" for t, ms in single.items())
+                  + f" (threads='auto' uses {auto})")
+            print("\n| targets | threads | ms per frame | ms per target | x single Tracker (1 thread) |")
+            print("|---:|---:|---:|---:|---:|")
+            base = single.get(1, next(iter(single.values())))
+            for threads in args.threads:
+                costs = multi_target_costs(lambda: MultiTracker(model=model, threads=threads), frames[:32], box,
+                                           args.multi, repeats=1)
+                for n, ms in costs.items():
+                    print(f"| {n} | {threads} | {ms:.2f} | {ms / n:.2f} | {ms / n / base:.2f} |", flush=True)
+        if "memory" in args.sections:
+            print(f"\n## Resident memory over {args.memory} frames (one Tracker, default settings)\n")
+            if args.memory < 10:
+                raise ValueError(f"--memory must be at least 10 frames, got {args.memory}")
+            curve = memory_curve(lambda: Tracker(model=model), frames, box, args.memory,
+                                 every=max(1, min(1000, args.memory // 10)))
+            print("| frame | " + " | ".join(str(f) for f, _ in curve) + " |")
+            print("|---|" + "---:|" * len(curve))
+            print("| MiB | " + " | ".join(f"{m:.1f}" for _, m in curve) + " |")
+            growth = (curve[-1][1] - curve[1][1]) / max(curve[-1][0] - curve[1][0], 1) * 1024
+            print(f"\ngrowth after the first {curve[1][0]} frames: {growth:.2f} KiB per frame")
+        print(f"\n# peak resident memory of this process: "
+              f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+    finally:
+        torch.set_num_threads(previous)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Stand-alone entry point (``python -m dcffnet.bench``)."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_arguments(parser)
+    run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    main()

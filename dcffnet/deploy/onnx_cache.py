@@ -1,0 +1,60 @@
+"""ONNX graphs for a network in memory: its checkpoint folder's export when that was made from the
+same weights, else one exported on demand into a cache folder (``Tracker(backend="onnx")``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .onnx_export import export_onnx
+from .onnx_format import ONNX_FILES, state_digest
+from .onnx_runtime import OnnxNetwork, import_onnxruntime
+
+__all__ = ["onnx_cache_dir", "export_matches", "onnx_network_for"]
+
+
+def onnx_cache_dir() -> Path:
+    """Where exports made on demand are kept: ``$DCFFNET_ONNX_CACHE`` or ``~/.cache/dcffnet/onnx``."""
+    return Path(os.environ.get("DCFFNET_ONNX_CACHE") or Path.home() / ".cache" / "dcffnet" / "onnx")
+
+
+def export_matches(folder: Path, digest: str) -> bool:
+    """Whether ``folder`` holds an export made from weights with this :func:`state_digest`."""
+    path = folder / ONNX_FILES["manifest"]
+    if not path.is_file():
+        return False
+    try:
+        return json.loads(path.read_text()).get("state_sha256") == digest
+    except (json.JSONDecodeError, AttributeError):
+        return False
+
+
+def onnx_network_for(model: Any, threads: int | None = 1, device: "str | torch.device" = "cpu") -> "OnnxNetwork":
+    """An :class:`OnnxNetwork` computing ``model`` (a DCFFNet): the export in its checkpoint folder
+    when that was made from these exact weights, else one from the cache, exported there first if
+    missing (atomically: a half-written export is never used)."""
+    import_onnxruntime()
+    digest = state_digest(model)
+    info = getattr(model, "checkpoint_info", None)
+    source = getattr(info, "source", None)
+    if source and export_matches(Path(source), digest):
+        return OnnxNetwork(source, threads=threads, device=device)
+    cached = onnx_cache_dir() / digest[:32]
+    if not export_matches(cached, digest):
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".export-", dir=cached.parent))
+        try:
+            export_onnx(model, tmp)
+            if cached.exists():
+                shutil.rmtree(cached)
+            os.replace(tmp, cached)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
+    return OnnxNetwork(cached, threads=threads, device=device)

@@ -1,0 +1,135 @@
+"""Run an exported DCFFNet (:func:`~dcffnet.deploy.export_onnx`) with ONNX Runtime.
+
+:class:`OnnxNetwork` has the network interface the :class:`~dcffnet.Tracker` drives
+(``template(z)`` once, ``track(x, template)`` per frame, torch tensors in and out), so
+``Tracker(backend="onnx")`` runs the same tracking code on either backend.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+import torch
+
+from ..checkpoint import sha256_file
+from ..errors import CheckpointError
+from .onnx_format import ONNX_FILES, ONNX_FORMAT
+
+__all__ = ["OnnxNetwork", "OnnxTemplate"]
+
+
+class OnnxTemplate(NamedTuple):
+    """Template kernels of one or more targets (numpy arrays, batch first), as the search graph takes them."""
+
+    kernels: tuple[np.ndarray, ...]
+
+    def index_select(self, index: torch.Tensor) -> "OnnxTemplate":
+        """The kernels of the targets at ``index`` (a 1-D long tensor)."""
+        idx = index.cpu().numpy()
+        return OnnxTemplate(tuple(k[idx] for k in self.kernels))
+
+    @staticmethod
+    def cat(items: "list[OnnxTemplate]") -> "OnnxTemplate":
+        """Kernels of several templates, concatenated along the batch dimension."""
+        return OnnxTemplate(tuple(np.concatenate(parts, 0) for parts in zip(*(t.kernels for t in items))))
+
+    def __len__(self) -> int:  # number of targets (not of fields)
+        return int(self.kernels[0].shape[0])
+
+
+def import_onnxruntime() -> Any:
+    try:
+        import onnxruntime
+    except ImportError as exc:
+        raise ImportError('the ONNX backend needs onnxruntime (a dcffnet dependency): pip install onnxruntime') from exc
+    return onnxruntime
+
+
+class OnnxNetwork:
+    """The two exported graphs in ONNX Runtime sessions.
+
+    Args:
+        folder: an export folder (``onnx.json``, ``template.onnx``, ``search.onnx``).
+        threads: intra-op threads of each session (``None``: ONNX Runtime's default, all cores).
+        device: ``"cpu"`` or ``"cuda[:N]"`` (needs the ``onnxruntime-gpu`` build).
+
+    Raises:
+        CheckpointError: a missing or newer ``onnx.json``, a missing graph file or a sha256 mismatch.
+        ImportError: onnxruntime is not installed.
+    """
+
+    def __init__(self, folder: "str | os.PathLike[str]", threads: int | None = 1,
+                 device: "str | torch.device" = "cpu") -> None:
+        ort = import_onnxruntime()
+        self.folder = folder = Path(folder)
+        path = folder / ONNX_FILES["manifest"]
+        if not path.is_file():
+            raise CheckpointError(f"{folder} has no {ONNX_FILES['manifest']}: not an ONNX export "
+                                  "(write one with `dcffnet export CHECKPOINT --onnx OUT`)")
+        try:
+            manifest = json.loads(path.read_text())
+        except json.JSONDecodeError as exc:
+            raise CheckpointError(f"{path} is not valid JSON: {exc}") from exc
+        if not isinstance(manifest, dict) or not isinstance(manifest.get("format"), int) \
+                or manifest["format"] > ONNX_FORMAT:
+            raise CheckpointError(f"{path}: export format {manifest.get('format') if isinstance(manifest, dict) else None!r} "
+                                  f"is not one this dcffnet reads ({ONNX_FORMAT}); upgrade dcffnet")
+        self.manifest = manifest
+        for part in ("template", "search"):
+            file = folder / manifest[part]["file"]
+            if not file.is_file():
+                raise CheckpointError(f"{file} is missing from the ONNX export")
+            expected = manifest.get("sha256", {}).get(manifest[part]["file"])
+            if expected is not None and sha256_file(file) != expected:
+                raise CheckpointError(f"{file}: sha256 does not match onnx.json (corrupt or modified file)")
+        options = ort.SessionOptions()
+        if threads is not None:
+            if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
+                raise ValueError(f"threads must be None or a positive integer, got {threads!r}")
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        device = torch.device(device)
+        providers = ["CPUExecutionProvider"]
+        if device.type == "cuda":
+            if "CUDAExecutionProvider" not in ort.get_available_providers():
+                raise RuntimeError("device='cuda' with the ONNX backend needs onnxruntime-gpu "
+                                   "(CUDAExecutionProvider is not available)")
+            providers = [("CUDAExecutionProvider", {"device_id": device.index or 0}), "CPUExecutionProvider"]
+        self.device = device
+        self.template_session = ort.InferenceSession(str(folder / manifest["template"]["file"]), options,
+                                                     providers=providers)
+        self.search_session = ort.InferenceSession(str(folder / manifest["search"]["file"]), options,
+                                                   providers=providers)
+        self.kernel_names = list(manifest["template"]["outputs"])
+        self.output_names = list(manifest["search"]["outputs"])
+        self.template_shape = tuple(manifest["template"]["inputs"]["template"])
+        self.search_shape = tuple(manifest["search"]["inputs"]["search"])
+
+    @staticmethod
+    def _numpy(crops: torch.Tensor, shape: tuple[int, ...], name: str) -> np.ndarray:
+        if crops.dim() != 4 or tuple(crops.shape[1:]) != shape[1:]:
+            raise ValueError(f"{name} crops must be (B, {', '.join(map(str, shape[1:]))}), got {tuple(crops.shape)}")
+        return np.ascontiguousarray(crops.detach().float().cpu().numpy())
+
+    def template(self, z: torch.Tensor) -> OnnxTemplate:
+        """Kernels for template crops ``z`` ``(B, 3, T, T)`` (float BGR 0-255)."""
+        arr = self._numpy(z, self.template_shape, "template")
+        parts = [self.template_session.run(self.kernel_names, {"template": arr[i:i + 1]}) for i in range(len(arr))]
+        return OnnxTemplate(tuple(np.concatenate(k, 0) for k in zip(*parts)))
+
+    def track(self, x: torch.Tensor, template: OnnxTemplate) -> dict[str, torch.Tensor]:
+        """Head maps for search crops ``x`` ``(B, 3, S, S)`` against ``template`` (same batch
+        size; the graphs have batch 1, so a batch runs sample by sample)."""
+        arr = self._numpy(x, self.search_shape, "search")
+        if len(template) != len(arr):
+            raise ValueError(f"{len(arr)} search crops for {len(template)} templates")
+        outs = []
+        for i in range(len(arr)):
+            feed = {"search": arr[i:i + 1], **{n: k[i:i + 1] for n, k in zip(self.kernel_names, template.kernels)}}
+            outs.append(self.search_session.run(self.output_names, feed))
+        return {n: torch.from_numpy(np.concatenate(o, 0)) for n, o in zip(self.output_names, zip(*outs))}
