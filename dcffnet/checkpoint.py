@@ -24,6 +24,7 @@ import json
 import os
 import re
 import tempfile
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -233,6 +234,19 @@ def _hub_offline() -> bool:
     return os.environ.get("HF_HUB_OFFLINE", "").strip().upper() in ("1", "ON", "YES", "TRUE")
 
 
+def hub_timeout() -> float:
+    """Seconds to wait for the hub to answer a file's metadata request: ``$DCFFNET_HUB_TIMEOUT``
+    (default 10)."""
+    raw = os.environ.get("DCFFNET_HUB_TIMEOUT", "10")
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"DCFFNET_HUB_TIMEOUT must be a number of seconds, got {raw!r}") from None
+    if not value > 0:
+        raise ValueError(f"DCFFNET_HUB_TIMEOUT must be > 0 seconds, got {raw!r}")
+    return value
+
+
 def _download_from_hub(repo_id: str, revision: str | None, cache_dir: "str | os.PathLike[str] | None",
                        token: "str | bool | None") -> Path:
     from huggingface_hub import hf_hub_download
@@ -246,13 +260,32 @@ def _download_from_hub(repo_id: str, revision: str | None, cache_dir: "str | os.
 
     endpoint = os.environ.get("HF_ENDPOINT") or None
     offline = _hub_offline()
+    # read now, not when huggingface_hub was imported, so a changed HF_HUB_CACHE takes effect
+    cache_dir = cache_dir or os.environ.get("HF_HUB_CACHE") or None
     paths = []
+
+    def fetch(filename: str, local_only: bool) -> Path:
+        return Path(hf_hub_download(
+            repo_id, filename, revision=revision, cache_dir=cache_dir, token=token, endpoint=endpoint,
+            local_files_only=local_only, library_name="dcffnet", library_version=__version__,
+            etag_timeout=hub_timeout(),
+        ))
+
+    def cached_or_raise(filename: str, failure: str, exc: Exception) -> Path:
+        """After a server error or a broken connection: the cached copy, if there is one."""
+        try:
+            path = fetch(filename, local_only=True)
+        except LocalEntryNotFoundError:
+            raise WeightsNotFoundError(
+                f"downloading {filename} of {repo_id!r} from {endpoint or 'the hub'} failed ({failure}) and no "
+                "copy is cached; nothing was loaded"
+            ) from exc
+        warnings.warn(f"the hub failed ({failure}); using the cached {filename} of {repo_id!r}", stacklevel=4)
+        return path
+
     for filename in (CONFIG_NAME, WEIGHTS_NAME):
         try:
-            paths.append(Path(hf_hub_download(
-                repo_id, filename, revision=revision, cache_dir=cache_dir, token=token, endpoint=endpoint,
-                local_files_only=offline, library_name="dcffnet", library_version=__version__,
-            )))
+            paths.append(fetch(filename, local_only=offline))
         except RepositoryNotFoundError as exc:
             raise WeightsNotFoundError(
                 f"hub repository {repo_id!r} was not found (or is private without a token) at "
@@ -268,8 +301,10 @@ def _download_from_hub(repo_id: str, revision: str | None, cache_dir: "str | os.
             ) from exc
         except EntryNotFoundError as exc:
             raise CheckpointError(f"hub repository {repo_id!r} has no {filename}: not a dcffnet checkpoint") from exc
-        except HfHubHTTPError as exc:
-            raise WeightsNotFoundError(f"downloading {filename} of {repo_id!r} failed: {exc}") from exc
+        except HfHubHTTPError as exc:  # 5xx and other HTTP errors
+            paths.append(cached_or_raise(filename, str(exc).splitlines()[0], exc))
+        except Exception as exc:  # the HTTP stack's own errors: timeouts, resets, short reads
+            paths.append(cached_or_raise(filename, f"{type(exc).__name__}: {exc}", exc))
     if paths[0].parent != paths[1].parent:
         raise CheckpointError(f"{CONFIG_NAME} and {WEIGHTS_NAME} of {repo_id!r} resolved to different snapshots")
     return paths[0].parent

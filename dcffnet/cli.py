@@ -45,7 +45,7 @@ def run_track(source: str, box: Sequence[float], weights: str = "default", *, re
 
     from .tracking import Tracker
     from .tracking.loop import iter_track
-    from .video import AnnotatedVideoWriter, FrameSource, write_boxes
+    from .video import AnnotatedVideoWriter, FrameReadError, FrameSource, write_boxes
 
     stream = stream or sys.stderr
     frames = FrameSource(source)
@@ -65,6 +65,15 @@ def run_track(source: str, box: Sequence[float], weights: str = "default", *, re
                     writer = AnnotatedVideoWriter(output, frames.fps, (step.frame.shape[1], step.frame.shape[0]))
                 writer.write(step.frame, step.box, step.score)
             bar.update(1)
+    except FrameReadError as exc:
+        kept = []
+        if boxes_path and results:
+            write_boxes(boxes_path, results)
+            kept.append(f"the boxes of frames 0-{len(results) - 1} are in {boxes_path}")
+        if writer is not None and results:
+            kept.append(f"the annotated video of those frames is in {output}")
+        raise FrameReadError(f"{exc}; tracking stopped there" + (f" ({'; '.join(kept)})" if kept else ""),
+                             exc.index) from exc
     finally:
         bar.close()
         if writer is not None:
@@ -138,7 +147,8 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         print("\n".join(lines))
         return 0
     scores: dict = {}
-    boxes, fps = run_ope(sequences, specs, progress=not args.no_progress, scores=scores)
+    keep = None if args.fresh else out / "kept"
+    boxes, fps = run_ope(sequences, specs, progress=not args.no_progress, scores=scores, keep_dir=keep)
     write_report(out, sequences, boxes, fps, dataset=str(args.dataset), scores=scores,
                  peers=[s.name for s in specs if s.is_peer], warnings_=overlap)
     print((out / "results.md").read_text().split("Per sequence")[0].strip())
@@ -306,6 +316,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--device", default=None, help="device of dcffnet trackers")
     ev.add_argument("--eao-low", type=int, default=100, help="EAO interval start (VOT2018: 100)")
     ev.add_argument("--eao-high", type=int, default=356, help="EAO interval end (VOT2018: 356)")
+    ev.add_argument("--fresh", action="store_true",
+                    help="recompute everything (default: reuse the finished sequences kept in OUT/kept/ by an "
+                         "earlier run of the same trackers, so an interrupted run resumes)")
     ev.add_argument("--no-progress", action="store_true")
     ev.set_defaults(func=_cmd_eval)
 

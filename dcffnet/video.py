@@ -11,8 +11,15 @@ import numpy as np
 
 from .data.frames import IMAGE_SUFFIXES, list_images
 
-__all__ = ["IMAGE_SUFFIXES", "FrameSource", "AnnotatedVideoWriter", "draw_box", "write_boxes"]
+__all__ = ["IMAGE_SUFFIXES", "FrameReadError", "FrameSource", "AnnotatedVideoWriter", "draw_box", "write_boxes"]
 
+
+class FrameReadError(ValueError):
+    """A frame of a video or image folder could not be read; ``index`` is its 0-based number."""
+
+    def __init__(self, message: str, index: int) -> None:
+        super().__init__(message)
+        self.index = index
 
 
 class FrameSource:
@@ -48,19 +55,34 @@ class FrameSource:
         return self.frame_count
 
     def __iter__(self) -> Iterator[np.ndarray]:
+        """Frames in order.
+
+        Raises:
+            FrameReadError: an image that cannot be read, or a video whose decoding stops before
+                the number of frames its container announces (a truncated or corrupt file); the
+                frames before it have been yielded.
+        """
         if self._files is not None:
-            for file in self._files:
+            for index, file in enumerate(self._files):
                 frame = cv2.imread(str(file), cv2.IMREAD_COLOR)
                 if frame is None:
-                    raise ValueError(f"cannot read image {file}")
+                    raise FrameReadError(f"frame {index} ({file}) cannot be read (corrupt or not an image)", index)
                 yield frame
             return
         cap = cv2.VideoCapture(str(self.path))
+        index = 0
         try:
             while True:
                 ok, frame = cap.read()
-                if not ok:
+                if not ok or frame is None:
+                    # the container's count can be an estimate: a shortfall of a frame or two at
+                    # the end (or 0.5 %) is an ordinary end of stream, more is a broken file
+                    if index < self.frame_count - max(1, self.frame_count // 200):
+                        raise FrameReadError(
+                            f"frame {index} of {self.path} could not be decoded, but the video announces "
+                            f"{self.frame_count} frames: the file is truncated or corrupt from there on", index)
                     break
+                index += 1
                 yield frame
         finally:
             cap.release()

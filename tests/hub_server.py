@@ -7,6 +7,10 @@ library's real download, cache and upload code runs against it:
   ``Content-Length``; 404 with ``X-Error-Code`` ``RepoNotFound`` / ``RevisionNotFound`` / ``EntryNotFound``.
 * ``POST /api/repos/create``, ``POST /api/models/{repo}/preupload/{rev}`` (every file "regular"),
   ``POST /api/models/{repo}/commit/{rev}`` (NDJSON with base64 file contents).
+
+It can be told to misbehave on downloads (``hub.state.fault``): ``"500"`` answers every request
+with an internal server error, ``"timeout"`` waits ``fault_delay`` seconds before answering,
+``"reset"`` closes the connection without an answer, ``"truncate"`` sends half of each file's body.
 """
 
 from __future__ import annotations
@@ -33,6 +37,9 @@ class HubState:
         self.lock = threading.Lock()
         self.requests: list[tuple[str, str]] = []
         self._counter = 0
+        #: None, "500", "timeout", "reset" or "truncate" (downloads only, see the module docstring)
+        self.fault: str | None = None
+        self.fault_delay = 3.0
 
     def create_repo(self, repo_id: str) -> None:
         with self.lock:
@@ -82,6 +89,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if not head and body:
+            if getattr(self, "_truncated", False) and status == 200:
+                self.wfile.write(body[: len(body) // 2])  # announce the whole file, send half, hang up
+                self.close_connection = True
+                return
             self.wfile.write(body)
 
     def _json(self, status: int, data: object, headers: dict[str, str] | None = None) -> None:
@@ -122,12 +133,36 @@ class _Handler(BaseHTTPRequestHandler):
         etag = '"' + hashlib.sha256(data).hexdigest() + '"'
         self._send(200, data, {"X-Repo-Commit": sha, "ETag": etag, "Content-Type": "application/octet-stream"}, head)
 
+    def _misbehave(self, head: bool) -> bool:
+        """Apply ``state.fault``; True when the request has been dealt with."""
+        fault = self.state.fault
+        if fault == "500":
+            self._error(500, "InternalError", "the test hub was told to fail", head)
+            return True
+        if fault == "timeout":
+            import time
+
+            time.sleep(self.state.fault_delay)
+            return False
+        if fault == "reset":
+            import socket
+
+            self.connection.shutdown(socket.SHUT_RDWR)
+            self.close_connection = True
+            return True
+        return False
+
     def do_HEAD(self) -> None:  # noqa: N802 (http.server naming)
         self.state.requests.append(("HEAD", self.path))
-        self._resolve_file(head=True)
+        if not self._misbehave(head=True):
+            self._resolve_file(head=True)
 
     def do_GET(self) -> None:  # noqa: N802
         self.state.requests.append(("GET", self.path))
+        if self._misbehave(head=False):
+            return
+        if self.state.fault == "truncate":
+            self._truncated = True
         self._resolve_file(head=False)
 
     # -------------------------------------------------------------------------------- upload

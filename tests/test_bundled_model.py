@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import filecmp
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -65,7 +66,8 @@ def test_bundled_folder_publishes_unchanged(local_hub, tmp_path):
 
     push_to_hub(DEFAULT, "org/dcffnet-default")
     for name in ("README.md", "config.json", "model.safetensors", "onnx.json", "template.onnx", "search.onnx"):
-        remote_file = hf_hub_download("org/dcffnet-default", name)
+        remote_file = hf_hub_download("org/dcffnet-default", name, cache_dir=os.environ["HF_HUB_CACHE"],
+                                      endpoint=os.environ["HF_ENDPOINT"])
         assert Path(remote_file).read_bytes() == (DEFAULT / name).read_bytes()
     remote = dcffnet.Tracker("org/dcffnet-default")
     local = dcffnet.Tracker()

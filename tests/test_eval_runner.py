@@ -402,3 +402,58 @@ def test_calibrate_fits_reports_and_saves(bench, tmp_path, checkpoint_dir, capsy
     assert tracker.calibration is not None
     assert tracker.checkpoint_info.metrics["calibration"]["frames"] == frames
     assert "ECE: raw score" in capsys.readouterr().out
+
+
+class _CountingTracker:
+    """Stays where it started; counts how many trackers were made."""
+
+    made = 0
+
+    def __init__(self):
+        type(self).made += 1
+
+    def init(self, frame, box):
+        self.box = tuple(box)
+
+    def update(self, frame):
+        return self.box, 0.5
+
+
+def test_an_interrupted_eval_reuses_finished_sequences(tmp_path):
+    from dcffnet.eval.runner import TrackerSpec, run_ope
+
+    for name in ("a", "b", "c"):
+        _frames(tmp_path / "data" / name / "img", 6)
+        _write(tmp_path / "data" / name / "groundtruth.txt", [[20, 20, 20, 16]] * 6)
+    sequences = load_benchmark(tmp_path / "data")
+    spec = TrackerSpec("still", _CountingTracker, fingerprint="v1")
+    keep = tmp_path / "kept"
+    _CountingTracker.made = 0
+    first, _ = run_ope(sequences[:2], [spec], progress=False, keep_dir=keep)  # "interrupted" after two
+    assert _CountingTracker.made == 2
+    second, fps = run_ope(sequences, [spec], progress=False, keep_dir=keep)
+    assert _CountingTracker.made == 3  # only the third sequence ran
+    np.testing.assert_array_equal(second["still"]["a"], first["still"]["a"])
+    assert fps["still"] > 0
+    # another tracker under the same name (new fingerprint) is computed again, as is a damaged file
+    run_ope(sequences, [TrackerSpec("still", _CountingTracker, fingerprint="v2")], progress=False, keep_dir=keep)
+    assert _CountingTracker.made == 6
+    (keep / "still" / "a.npz").write_bytes(b"cut short")
+    run_ope(sequences, [TrackerSpec("still", _CountingTracker, fingerprint="v2")], progress=False, keep_dir=keep)
+    assert _CountingTracker.made == 7
+
+
+def test_dcffnet_eval_resumes_and_fresh_recomputes(tmp_path, capsys):
+    for name in ("a", "b"):
+        _frames(tmp_path / "data" / name / "img", 5)
+        _write(tmp_path / "data" / name / "groundtruth.txt", [[20 + 2 * i, 20 + i, 20, 16] for i in range(5)])
+    args = ["eval", "--dataset", str(tmp_path / "data"), "--out", str(tmp_path / "out"), "--no-progress"]
+    assert main(args) == 0
+    kept = sorted((tmp_path / "out" / "kept" / "dcffnet").iterdir())
+    assert [p.name for p in kept] == ["a.npz", "b.npz"]
+    stamps = [p.stat().st_mtime_ns for p in kept]
+    assert main(args) == 0
+    assert [p.stat().st_mtime_ns for p in kept] == stamps  # reused, not recomputed
+    assert main(args + ["--fresh"]) == 0
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert set(summary["trackers"]["dcffnet"]["per_sequence"]) == {"a", "b"}

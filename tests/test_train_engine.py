@@ -115,35 +115,68 @@ def _cli(args, **kwargs):
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **kwargs)
 
 
-def test_resume_after_sigkill_matches_an_uninterrupted_run(tmp_path):
-    recipe = _recipe(tmp_path, epochs=3, **{"data.samples_per_epoch": 48})
-    full = _cli([recipe, "--out", tmp_path / "full"])
+@pytest.fixture(scope="module")
+def uninterrupted_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("sigkill")
+    recipe = _recipe(root, epochs=3, **{"data.samples_per_epoch": 48})
+    full = _cli([recipe, "--out", root / "full"])
     assert full.wait(timeout=300) == 0, full.stdout.read().decode()
+    return recipe, root / "full"
 
+
+def _steps(run: Path) -> list[tuple[int, int, float]]:
+    records = map(json.loads, (run / "metrics.jsonl").read_text().splitlines())
+    return [(r["epoch"], r["step"], r["loss"]) for r in records if r["event"] == "step"]
+
+
+@pytest.mark.parametrize("kill_epoch,leftovers", [(0, False), (1, False), (1, True)])
+def test_resume_after_sigkill_matches_an_uninterrupted_run(tmp_path, uninterrupted_run, kill_epoch, leftovers):
+    """SIGKILL inside an epoch (the first: nothing saved yet; the second: one train state saved),
+    optionally with the half-written temporary files a kill during a checkpoint write leaves behind,
+    then --resume: same weights and the same loss log as a run that was never interrupted."""
+    recipe, full = uninterrupted_run
     killed = _cli([recipe, "--out", tmp_path / "killed"])
     metrics = tmp_path / "killed" / "metrics.jsonl"
     deadline = time.time() + 300
     while time.time() < deadline:
         lines = metrics.read_text().splitlines() if metrics.exists() else []
-        if any('"event": "step", "epoch": 1, "step": 3' in line for line in lines):
+        if any(f'"event": "step", "epoch": {kill_epoch}, "step": 3' in line for line in lines):
             break
         time.sleep(0.02)
     killed.send_signal(signal.SIGKILL)
     killed.wait(timeout=60)
     assert killed.returncode == -signal.SIGKILL
-    assert [r["epoch"] for r in _epochs(tmp_path / "killed")] == [0], "the kill must land inside epoch 1"
+    assert [r["epoch"] for r in _epochs(tmp_path / "killed")] == list(range(kill_epoch)), "the kill must land inside the epoch"
+    if leftovers:  # what a kill during the atomic writes leaves: partial temporary files, never a partial target
+        (tmp_path / "killed" / ".tmp-abc123.pt").write_bytes(b"PK\x03\x04 half a train state")
+        (tmp_path / "killed" / "checkpoint" / ".tmp-def456.safetensors").write_bytes(b"\x08\x00\x00")
 
     resumed = _cli([recipe, "--out", tmp_path / "killed", "--resume"])
     assert resumed.wait(timeout=300) == 0, resumed.stdout.read().decode()
     assert [r["epoch"] for r in _epochs(tmp_path / "killed")] == [0, 1, 2]
-    a = load_file(str(tmp_path / "full" / "checkpoint" / "model.safetensors"))
+    a = load_file(str(full / "checkpoint" / "model.safetensors"))
     b = load_file(str(tmp_path / "killed" / "checkpoint" / "model.safetensors"))
     assert a.keys() == b.keys()
     for key in a:
         torch.testing.assert_close(a[key], b[key], rtol=0, atol=1e-6, msg=key)
-    loss_full = [r["loss"] for r in _epochs(tmp_path / "full")]
+    loss_full = [r["loss"] for r in _epochs(full)]
     loss_resumed = [r["loss"] for r in _epochs(tmp_path / "killed")]
     assert loss_full == pytest.approx(loss_resumed, abs=1e-6)
+    steps_full, steps_resumed = _steps(full), _steps(tmp_path / "killed")
+    assert [s[:2] for s in steps_full] == [s[:2] for s in steps_resumed]  # the cut epoch's lines logged once
+    assert [s[2] for s in steps_full] == pytest.approx([s[2] for s in steps_resumed], abs=1e-6)
+
+
+def test_resume_from_a_damaged_train_state_is_a_clear_error(tmp_path):
+    recipe = _recipe(tmp_path, epochs=2)
+    run = _cli([recipe, "--out", tmp_path / "run"])
+    assert run.wait(timeout=300) == 0
+    state = tmp_path / "run" / "train_state.pt"
+    state.write_bytes(state.read_bytes()[:100])
+    resumed = _cli([recipe, "--out", tmp_path / "run", "--resume"])
+    assert resumed.wait(timeout=300) != 0
+    out = resumed.stdout.read().decode()
+    assert "cannot resume" in out and "train_state.pt is unreadable" in out
 
 
 def test_ddp_with_two_cpu_processes(tmp_path):

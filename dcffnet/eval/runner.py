@@ -12,7 +12,9 @@ Output folder: ``results/<tracker>/<sequence>.txt`` (``x,y,w,h`` per frame, 0-ba
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +23,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..data import read_frame
+from ..deploy.onnx_format import state_digest
 from ..models.dcffnet import DCFFNet
 from ..tracking import Tracker, track_frames
 from .datasets import Sequence
@@ -44,6 +47,9 @@ class TrackerSpec:
     make: Callable[[], Any]
     training_sequences: tuple[str, ...] = ()
     is_peer: bool = False
+    #: what the tracker is (weights, tracking values, backend; for peers their kind and model
+    #: files): results kept on disk by :func:`run_ope` are reused only for the same fingerprint
+    fingerprint: str = ""
 
 
 def overlapping_sequences(spec: TrackerSpec, sequences: list[Sequence]) -> list[str]:
@@ -83,28 +89,67 @@ def parse_tracker_spec(spec: str, peer_models: str | Path | None = None, device:
         name = opts.get("name") or ("dcffnet" if not arg else f"dcffnet[{label}]")
         if preset:
             name = opts.get("name") or f"{name}-{preset}"
-        backend = opts.get("backend", "torch")
-        if backend != "torch":
+        backend = opts.get("backend", "auto")
+        if "backend" in opts:
             name = opts.get("name") or f"{name}-{backend}"
-            Tracker(model=model, backend=backend, device=device)  # a bad backend or missing runtime fails early
 
         def make_dcffnet() -> Tracker:
             # hparams None: the checkpoint's own values
             return Tracker(model=model, hparams=preset, device=device, backend=backend)
 
-        return TrackerSpec(name, make_dcffnet, training_sequences=tuple(info.training_sequences))
+        probe = make_dcffnet()  # a bad backend or a missing runtime fails here, before the run
+        fingerprint = _fingerprint("dcffnet", state_digest(model), probe.hparams.to_dict(), probe.backend,
+                                   probe.calibration.to_dict() if probe.calibration is not None else None)
+        return TrackerSpec(name, make_dcffnet, training_sequences=tuple(info.training_sequences),
+                           fingerprint=fingerprint)
     if kind == "opencv":
         if "preset" in opts:
             raise ValueError(f"preset= applies to dcffnet trackers only, not {spec!r}")
         if "backend" in opts:
             raise ValueError(f"backend= applies to dcffnet trackers only, not {spec!r}")
         OpenCVTracker(arg, peer_models)  # raises PeerUnavailable early
-        return TrackerSpec(opts.get("name") or f"opencv-{arg}", lambda: OpenCVTracker(arg, peer_models), is_peer=True)
+        import cv2
+
+        models = sorted(p.name for p in Path(peer_models).glob("*.onnx")) if peer_models else []
+        return TrackerSpec(opts.get("name") or f"opencv-{arg}", lambda: OpenCVTracker(arg, peer_models), is_peer=True,
+                           fingerprint=_fingerprint("opencv", arg, cv2.__version__, models))
     raise ValueError(f"unknown tracker spec {spec!r}: use dcffnet[:WEIGHTS] or opencv:csrt|kcf|mil|nano|vit")
 
 
+def _fingerprint(*parts: Any) -> str:
+    return hashlib.sha256(json.dumps(_jsonable(list(parts)), sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _sequence_key(seq: Sequence) -> str:
+    return _fingerprint(seq.name, len(seq), np.nan_to_num(seq.gt, nan=-1.0).round(3).tolist())
+
+
+def _load_kept(path: Path, spec: TrackerSpec, seq: Sequence) -> dict[str, np.ndarray] | None:
+    """A finished (tracker, sequence) result from an earlier run, if it is for the same tracker and sequence."""
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            kept = {k: data[k] for k in ("boxes", "scores", "times", "fingerprint", "sequence")}
+    except (OSError, ValueError, KeyError):
+        return None  # cut short or foreign: computed again
+    if str(kept["fingerprint"]) != spec.fingerprint or str(kept["sequence"]) != _sequence_key(seq) \
+            or len(kept["boxes"]) != len(seq):
+        return None
+    return kept
+
+
+def _keep(path: Path, spec: TrackerSpec, seq: Sequence, boxes: np.ndarray, scores: np.ndarray,
+          times: np.ndarray) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp.npz")
+    np.savez(tmp, boxes=boxes, scores=scores, times=times, fingerprint=np.array(spec.fingerprint),
+             sequence=np.array(_sequence_key(seq)))
+    os.replace(tmp, path)
+
+
 def run_ope(sequences: list[Sequence], trackers: list[TrackerSpec], progress: bool = True,
-            scores: dict[str, dict[str, np.ndarray]] | None = None
+            scores: dict[str, dict[str, np.ndarray]] | None = None, keep_dir: "str | Path | None" = None,
             ) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, float]]:
     """One-pass evaluation of every tracker on every sequence, in one call.
 
@@ -115,6 +160,10 @@ def run_ope(sequences: list[Sequence], trackers: list[TrackerSpec], progress: bo
     Args:
         scores: if given, filled with ``scores[tracker][sequence]``, the ``(N,)`` per-frame
             confidence each ``update`` returned (1.0 for frame 0).
+        keep_dir: if given, every finished (tracker, sequence) is written there at once
+            (``<tracker>/<sequence>.npz``: boxes, scores, per-frame times) and, when the run is
+            repeated, reused instead of recomputed if the tracker's :attr:`TrackerSpec.fingerprint`
+            and the sequence are the same, so an interrupted benchmark resumes where it stopped.
 
     Returns:
         ``(boxes, fps)``: ``boxes[tracker][sequence]`` is ``(N, 4)`` (frame 0 = the ground truth) and
@@ -131,6 +180,16 @@ def run_ope(sequences: list[Sequence], trackers: list[TrackerSpec], progress: bo
         init_box = seq.init_box
         for spec in trackers:
             bar.set_description(f"{seq.name} {spec.name}")
+            kept_path = None if keep_dir is None else Path(keep_dir) / spec.name / f"{seq.name}.npz"
+            kept = None if kept_path is None or not spec.fingerprint else _load_kept(kept_path, spec, seq)
+            if kept is not None:
+                seconds[spec.name] += float(kept["times"].sum())
+                frames[spec.name] += len(kept["boxes"])
+                boxes[spec.name][seq.name] = kept["boxes"]
+                if scores is not None:
+                    scores.setdefault(spec.name, {})[seq.name] = kept["scores"]
+                bar.update(len(seq))
+                continue
             tracker = spec.make()
 
             def frames_of(sequence: Sequence = seq):
@@ -146,6 +205,8 @@ def run_ope(sequences: list[Sequence], trackers: list[TrackerSpec], progress: bo
             boxes[spec.name][seq.name] = run.boxes
             if scores is not None:
                 scores.setdefault(spec.name, {})[seq.name] = run.scores
+            if kept_path is not None and spec.fingerprint:
+                _keep(kept_path, spec, seq, run.boxes, run.scores, run.times)
     bar.close()
     return boxes, {name: frames[name] / max(seconds[name], 1e-9) for name in seconds}
 

@@ -231,22 +231,26 @@ class DCFFNet(nn.Module):
         return cls(model_config, architecture=info.architecture)
 
     def load_state_strict(self, state: dict[str, torch.Tensor], source: str = "the checkpoint") -> None:
-        """``load_state_dict`` that names every missing, unexpected or mis-shaped key.
+        """``load_state_dict`` that names every missing, unexpected, mis-shaped or mis-typed key.
 
         Raises:
-            CheckpointError: the keys or shapes of ``state`` differ from this network's.
+            CheckpointError: the keys, shapes or dtypes of ``state`` differ from this network's.
         """
         expected = self.state_dict()
         missing = sorted(set(expected) - set(state))
         unexpected = sorted(set(state) - set(expected))
         mismatched = sorted(f"{k}: checkpoint {tuple(state[k].shape)} vs model {tuple(expected[k].shape)}"
                             for k in set(state) & set(expected) if state[k].shape != expected[k].shape)
-        if missing or unexpected or mismatched:
+        # load_state_dict would cast silently: a float16 or integer tensor is not these weights
+        wrong_dtype = sorted(f"{k}: checkpoint {state[k].dtype} vs model {expected[k].dtype}"
+                             for k in set(state) & set(expected) if state[k].dtype != expected[k].dtype)
+        if missing or unexpected or mismatched or wrong_dtype:
             def head(items: list[str]) -> str:
                 return ", ".join(items[:10]) + (f" ... (+{len(items) - 10} more)" if len(items) > 10 else "")
 
             parts = [f"{what}: {head(items)}" for what, items in
-                     (("missing keys", missing), ("unexpected keys", unexpected), ("shape mismatches", mismatched))
+                     (("missing keys", missing), ("unexpected keys", unexpected), ("shape mismatches", mismatched),
+                      ("dtype mismatches", wrong_dtype))
                      if items]
             raise CheckpointError(f"weights in {source} do not match architecture {self.architecture!r} "
                                   f"({'; '.join(parts)})")

@@ -291,9 +291,16 @@ class Trainer:
 
     def _resume(self, model: DCFFNet, optimizer: Any, scheduler: Any, scaler: Any) -> int:
         """With ``resume`` and a saved train state, restore everything and return the next epoch (else 0)."""
-        if not (self.resume and self._state_path.exists()):
+        if not self.resume:
             return 0
-        state = torch.load(self._state_path, map_location="cpu", weights_only=False)
+        if not self._state_path.exists():
+            self._trim_log(0)  # killed inside the first epoch: start again from the beginning
+            return 0
+        try:
+            state = torch.load(self._state_path, map_location="cpu", weights_only=False)
+        except Exception as exc:  # written atomically, so this is damage from outside (disk, copy)
+            raise RuntimeError(f"cannot resume: {self._state_path} is unreadable ({type(exc).__name__}: {exc}); "
+                               "delete it to restart the run from the beginning") from exc
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
@@ -301,7 +308,26 @@ class Trainer:
         if self.adapter is not None:
             getattr(self.adapter, "module", self.adapter).load_state_dict(state["adapter"])
         _set_rng_state(state["rng"])
+        self._trim_log(state["epoch"] + 1)
         return state["epoch"] + 1
+
+    def _trim_log(self, next_epoch: int) -> None:
+        """Drop the step lines of the epoch a kill cut short (they are logged again), so the log of a
+        resumed run reads like an uninterrupted one's."""
+        path = self.out / "metrics.jsonl"
+        if not self.is_main or not path.exists():
+            return
+        kept = []
+        for line in path.read_text().splitlines():
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:  # a line cut by the kill
+                continue
+            if record.get("event") not in ("step", "epoch") or int(record.get("epoch", 0)) < next_epoch:
+                kept.append(line)
+        tmp = path.with_name(".metrics.jsonl.tmp")
+        tmp.write_text("".join(line + "\n" for line in kept))
+        os.replace(tmp, path)
 
     def _build_data(self, model: DCFFNet, teachers: dict[str, Any],
                     log_start: bool) -> tuple[PairDataset, PairDataset | None, DataLoader]:
