@@ -253,4 +253,4 @@ def test_box_files_with_wrong_line_counts_or_garbage_are_cut_and_flagged(tmp_pat
     assert "6 frames but 3 boxes; using the first 3" in messages
     assert "5 frames but 9 boxes; using the first 5" in messages
     assert (len(seqs["short"]), len(seqs["long"])) == (3, 5)
-    assert 1 not in seqs["short"].valid() and 1 not in seqs["long"].valid()  # the garbage row is not a box
+    assert 1 not in seqs["short"].valid and 1 not in seqs["long"].valid  # the garbage row is not a box
