@@ -8,6 +8,8 @@ Sections (each optional):
 * **speed**: end-to-end FPS of the checkpoint (PyTorch and, with onnxruntime, the ONNX backend)
   beside NanoTrack v2 through OpenCV (``--peer-models``), at each thread count, on an idle machine
   and with one competing busy process the benchmark starts and stops itself; ratio to NanoTrack.
+* **profile**: where one ``update`` spends its time (frame conversion, crop, tensor, network,
+  decoding), per backend.
 * **multi**: :class:`~dcffnet.MultiTracker` time per frame and per target for N targets.
 * **memory**: resident memory of a long run (``--memory`` frames), sampled every 1,000 frames
   (every tenth of the run when shorter).
@@ -29,6 +31,7 @@ import platform
 import resource
 import statistics
 import time
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import cv2
@@ -36,7 +39,7 @@ import numpy as np
 import torch
 
 __all__ = ["BusyMachine", "matmul_gflops", "count_flops", "measure", "synthetic_frames", "read_video_frames",
-           "tracker_fps", "multi_target_costs", "memory_curve", "resident_mib", "main"]
+           "tracker_fps", "multi_target_costs", "update_profile", "memory_curve", "resident_mib", "main"]
 
 
 # ------------------------------------------------------------------------------------ machine
@@ -142,14 +145,18 @@ def count_flops(fn: Callable[[], Any]) -> int:
 
 
 def measure(name: str, frames: int, timing: bool, cf: str | None = None,
-            weights: str | None = None, repeats: int = 1) -> dict[str, float | str]:
+            weights: str | None = None, repeats: int = 1, onnx: bool = False) -> dict[str, float | str]:
     """One table row for registry config ``name`` (random weights) or, with ``weights``, that checkpoint.
 
-    Timings are medians over ``repeats`` runs: ``model_ms`` (milliseconds per ``model.track``) and
-    ``e2e_fps`` (``Tracker.update`` calls per second on a 640x480 frame); ``e2e_fps_min`` /
+    Timings are medians over ``repeats`` runs: ``model_ms`` (milliseconds per ``track`` of the
+    network as the tracker runs it: BatchNorm folded, channels-last) and
+    ``e2e_fps`` (``Tracker.update`` calls per second on a 640x480 frame, lost state off); ``e2e_fps_min`` /
     ``e2e_fps_max`` are the slowest and fastest of those runs. Threads: torch's current setting.
+    With ``onnx`` (needs the ``onnx`` package) the network is also exported to a temporary folder
+    and ``onnx_model_ms`` / ``onnx_e2e_fps`` time it in ONNX Runtime with as many threads.
     """
     from .models import DCFFNet, create
+    from .models.fuse import fuse_batchnorm
     from .tracking import Tracker, track_frames
 
     if repeats < 1:
@@ -172,21 +179,27 @@ def measure(name: str, frames: int, timing: bool, cf: str | None = None,
             "response": f"{g.size}x{g.size}",
         }
         if timing:
+            # the network as the tracker runs it: BatchNorm folded, channels-last
+            fused = fuse_batchnorm(model).to(memory_format=torch.channels_last)
+            xf = x.contiguous(memory_format=torch.channels_last)
+            template_f = fused.template(z.contiguous(memory_format=torch.channels_last))
             for _ in range(3):
-                model.track(x, template)
+                fused.track(xf, template_f)
             n = max(5, frames // 4)
             model_ms = []
             for _ in range(repeats):
                 t0 = time.perf_counter()
                 for _ in range(n):
-                    model.track(x, template)
+                    fused.track(xf, template_f)
                 model_ms.append((time.perf_counter() - t0) / n * 1000)
             row["model_ms"] = statistics.median(model_ms)
     if timing:
         rng = np.random.default_rng(0)
         frame = rng.integers(0, 256, (480, 640, 3), dtype=np.uint8)
-        # the tracker's own thread policy is not applied: the caller's torch setting is measured
-        tracker = Tracker(model=model, threads=torch.get_num_threads())
+        # the tracker's own thread policy is not applied: the caller's torch setting is measured;
+        # the lost state is off, so every frame is a tracking frame (random weights on a random
+        # frame would go lost and time re-detection instead)
+        tracker = _tracking_only(Tracker(model=model, threads=torch.get_num_threads(), backend="torch"))
         track_frames(tracker, [frame] * 4, (300, 200, 60, 80))  # warm-up
         fps = []
         for _ in range(repeats):
@@ -194,7 +207,55 @@ def measure(name: str, frames: int, timing: bool, cf: str | None = None,
             fps.append(frames / float(run.times[1:].sum()))
         row["e2e_fps"] = statistics.median(fps)
         row["e2e_fps_min"], row["e2e_fps_max"] = min(fps), max(fps)
+        if onnx:
+            row.update(_measure_onnx(model, z, x, frame, frames, repeats))
     return row
+
+
+def _tracking_only(tracker: Any) -> Any:
+    """``tracker`` with its lost state off (``lost_threshold`` 0: every frame counts as confident)."""
+    import dataclasses
+
+    tracker.hparams = dataclasses.replace(tracker.hparams, lost_threshold=0.0)
+    return tracker
+
+
+def _measure_onnx(model: Any, z: torch.Tensor, x: torch.Tensor, frame: np.ndarray, frames: int,
+                  repeats: int) -> dict[str, float]:
+    import tempfile
+
+    from .deploy import OnnxNetwork, export_onnx
+    from .tracking import Tracker, track_frames
+
+    threads = torch.get_num_threads()
+    with tempfile.TemporaryDirectory() as tmp:
+        export_onnx(model, Path(tmp) / "export", check=False)
+        net = OnnxNetwork(Path(tmp) / "export", threads=threads)
+        template = net.template(z)
+        for _ in range(3):
+            net.track(x, template)
+        n = max(5, frames // 4)
+        model_ms = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            for _ in range(n):
+                net.track(x, template)
+            model_ms.append((time.perf_counter() - t0) / n * 1000)
+        previous = os.environ.get("DCFFNET_ONNX_CACHE")
+        os.environ["DCFFNET_ONNX_CACHE"] = str(Path(tmp) / "cache")  # the tracker's own export stays here
+        try:
+            tracker = _tracking_only(Tracker(model=model, threads=threads, backend="onnx"))
+        finally:
+            if previous is None:
+                os.environ.pop("DCFFNET_ONNX_CACHE", None)
+            else:
+                os.environ["DCFFNET_ONNX_CACHE"] = previous
+        track_frames(tracker, [frame] * 4, (300, 200, 60, 80))
+        fps = []
+        for _ in range(repeats):
+            run = track_frames(tracker, [frame] * (frames + 1), (300, 200, 60, 80))
+            fps.append(frames / float(run.times[1:].sum()))
+    return {"onnx_model_ms": statistics.median(model_ms), "onnx_e2e_fps": statistics.median(fps)}
 
 
 def tracker_fps(make: Callable[[], Any], frames: Sequence[np.ndarray], box: Sequence[float], repeats: int) -> float:
@@ -242,6 +303,38 @@ def multi_target_costs(make: Callable[[], Any], frames: Sequence[np.ndarray], bo
     return costs
 
 
+def update_profile(tracker: Any, frames: Sequence[np.ndarray], box: Sequence[float]) -> dict[str, float]:
+    """Median milliseconds per frame of each step of a tracking ``update``: frame conversion, search
+    crop, crop -> tensor, network, decoding + state update (the same calls ``update`` makes on a
+    tracked frame, timed one by one)."""
+    from .frames import to_bgr
+
+    tracker.init(frames[0], tuple(box))
+    steps: dict[str, list[float]] = {"frame": [], "crop": [], "tensor": [], "network": [], "decode": []}
+
+    def profile_one(frame: np.ndarray) -> None:
+        t0 = time.perf_counter()
+        image = to_bgr(frame, tracker.color)
+        t1 = time.perf_counter()
+        region = tracker._search_region(tracker._state)
+        crop = region.crop(image, tracker._pad_value)
+        t2 = time.perf_counter()
+        tensor = tracker._to_tensor(crop)
+        t3 = time.perf_counter()
+        output = tracker._net.track(tensor, tracker._template)
+        t4 = time.perf_counter()
+        tracker._follow(output, region, image)
+        t5 = time.perf_counter()
+        for name, a, b in (("frame", t0, t1), ("crop", t1, t2), ("tensor", t2, t3), ("network", t3, t4),
+                           ("decode", t4, t5)):
+            steps[name].append((b - a) * 1000)
+
+    for frame in frames[1:]:
+        with torch.inference_mode():
+            tracker._with_threads(profile_one, frame)
+    return {name: statistics.median(values) for name, values in steps.items()}
+
+
 def memory_curve(make: Callable[[], Any], frames: Sequence[np.ndarray], box: Sequence[float], total: int,
                  every: int = 1000) -> list[tuple[int, float]]:
     """Resident memory (MiB) every ``every`` frames of a ``total``-frame run, the clip played
@@ -266,6 +359,14 @@ def _onnx_available() -> bool:
     return True
 
 
+def _exporter_available() -> bool:
+    try:
+        import onnx  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``dcffnet bench`` options."""
     parser.add_argument("--weights", default="default", help="checkpoint to benchmark (folder, bundled name or hub id)")
@@ -275,8 +376,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--frames", type=int, default=150, help="frames per timed run")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per figure (median reported)")
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="thread counts to measure")
-    parser.add_argument("--sections", nargs="+", default=["configs", "speed", "multi", "memory"],
-                        choices=["configs", "speed", "multi", "memory"])
+    parser.add_argument("--sections", nargs="+", default=["configs", "speed", "profile", "multi", "memory"],
+                        choices=["configs", "speed", "profile", "multi", "memory"])
     parser.add_argument("--configs", nargs="*", default=None, help="registered architectures (default: all)")
     parser.add_argument("--no-busy", action="store_true", help="skip the runs beside a busy process")
     parser.add_argument("--multi", type=int, nargs="+", default=[1, 4, 16, 64], help="target counts of the multi section")
@@ -308,18 +409,23 @@ def run(args: argparse.Namespace) -> None:
     try:
         if "configs" in args.sections:
             print("\n## Configs (random weights) and the checkpoint\n")
-            print("| model | threads | params (M) | template GFLOPs | per-frame GFLOPs | model ms | end-to-end FPS |")
-            print("|---|---:|---:|---:|---:|---:|---:|")
+            onnx = _onnx_available() and _exporter_available()
+            print("| model | threads | params (M) | template GFLOPs | per-frame GFLOPs | model ms | end-to-end FPS |"
+                  + (" ONNX model ms | ONNX end-to-end FPS |" if onnx else ""))
+            print("|---|---:|---:|---:|---:|---:|---:|" + ("---:|---:|" if onnx else ""))
             for threads in args.threads:
                 torch.set_num_threads(threads)
-                rows = [measure(n, args.frames, True, repeats=args.repeats) for n in (args.configs or list_models())]
-                rows.append(measure("", args.frames, True, weights=args.weights, repeats=args.repeats))
-                for r in rows:
-                    print(f"| {r['model']} | {threads} | {r['params_M']:.2f} | {r['template_GFLOPs']:.3f} | "
-                          f"{r['frame_GFLOPs']:.3f} | {r['model_ms']:.2f} | {r['e2e_fps']:.1f} |", flush=True)
+                names = [(n, None) for n in (args.configs or list_models())] + [("", args.weights)]
+                for n, w in names:
+                    r = measure(n, args.frames, True, weights=w, repeats=args.repeats, onnx=onnx)
+                    line = (f"| {r['model']} | {threads} | {r['params_M']:.2f} | {r['template_GFLOPs']:.3f} | "
+                            f"{r['frame_GFLOPs']:.3f} | {r['model_ms']:.2f} | {r['e2e_fps']:.1f} |")
+                    if onnx:
+                        line += f" {r['onnx_model_ms']:.2f} | {r['onnx_e2e_fps']:.1f} |"
+                    print(line, flush=True)
         if "speed" in args.sections:
             trackers: dict[str, Callable[[int], Any]] = {
-                f"dcffnet {args.weights} (torch)": lambda t: Tracker(model=model, threads=t)}
+                f"dcffnet {args.weights} (torch)": lambda t: Tracker(model=model, threads=t, backend="torch")}
             if _onnx_available():
                 trackers[f"dcffnet {args.weights} (onnx)"] = lambda t: Tracker(model=model, threads=t, backend="onnx")
             if args.peer_models:
@@ -339,34 +445,46 @@ def run(args: argparse.Namespace) -> None:
             for (name, threads, busy), fps in results.items():
                 ratio = "" if peer is None else f"{fps / results[(peer, threads, busy)]:.2f}"
                 print(f"| {name} | {threads} | {'one busy process beside' if busy else 'idle'} | {fps:.1f} | {ratio} |")
+        if "profile" in args.sections:
+            print("\n## Where an update's time goes (median ms per frame, one thread)\n")
+            print("| backend | frame conversion | search crop | crop -> tensor | network | decode + state | total |")
+            print("|---|---:|---:|---:|---:|---:|---:|")
+            backends = ["torch"] + (["onnx"] if _onnx_available() else [])
+            for backend in backends:
+                p = update_profile(Tracker(model=model, threads=1, backend=backend), frames, box)
+                print(f"| {backend} | " + " | ".join(f"{p[k]:.3f}" for k in ("frame", "crop", "tensor", "network", "decode"))
+                      + f" | {sum(p.values()):.3f} |")
         if "multi" in args.sections:
             print("\n## MultiTracker: N targets, one batched pass per frame\n")
-            single = {}
-            for threads in args.threads:
-                single[threads] = 1000.0 / tracker_fps(lambda: Tracker(model=model, threads=threads), frames, box,
-                                                       args.repeats)
-            auto = Tracker(model=model).threads
-            print("single Tracker: " + ", ".join(f"{ms:.2f} ms/frame at {t} thread(s)" for t, ms in single.items())
-                  + f" (threads='auto' uses {auto})")
-            print("\n| targets | threads | ms per frame | ms per target | x single Tracker (1 thread) |")
-            print("|---:|---:|---:|---:|---:|")
-            base = single.get(1, next(iter(single.values())))
+            backends = ["torch"] + (["onnx"] if _onnx_available() else [])
+            single = {b: 1000.0 / tracker_fps(lambda: Tracker(model=model, threads=1, backend=b), frames, box,
+                                               args.repeats) for b in backends}
+            print("single Tracker, 1 thread: " + ", ".join(f"{ms:.2f} ms/frame ({b})" for b, ms in single.items())
+                  + f"; Tracker() uses {Tracker(model=model).backend}")
+            print("\n| targets | threads | ms per frame | ms per target | "
+                  + " | ".join(f"x single {b} Tracker" for b in backends) + " |")
+            print("|---:|---:|---:|---:|" + "---:|" * len(backends))
             for threads in args.threads:
                 costs = multi_target_costs(lambda: MultiTracker(model=model, threads=threads), frames[:32], box,
                                            args.multi, repeats=1)
                 for n, ms in costs.items():
-                    print(f"| {n} | {threads} | {ms:.2f} | {ms / n:.2f} | {ms / n / base:.2f} |", flush=True)
+                    print(f"| {n} | {threads} | {ms:.2f} | {ms / n:.2f} | "
+                          + " | ".join(f"{ms / n / single[b]:.2f}" for b in backends) + " |", flush=True)
         if "memory" in args.sections:
-            print(f"\n## Resident memory over {args.memory} frames (one Tracker, default settings)\n")
+            print(f"\n## Resident memory over {args.memory} frames (one Tracker per backend, default settings)\n")
             if args.memory < 10:
                 raise ValueError(f"--memory must be at least 10 frames, got {args.memory}")
-            curve = memory_curve(lambda: Tracker(model=model), frames, box, args.memory,
-                                 every=max(1, min(1000, args.memory // 10)))
-            print("| frame | " + " | ".join(str(f) for f, _ in curve) + " |")
-            print("|---|" + "---:|" * len(curve))
-            print("| MiB | " + " | ".join(f"{m:.1f}" for _, m in curve) + " |")
-            growth = (curve[-1][1] - curve[1][1]) / max(curve[-1][0] - curve[1][0], 1) * 1024
-            print(f"\ngrowth after the first {curve[1][0]} frames: {growth:.2f} KiB per frame")
+            every = max(1, min(1000, args.memory // 10))
+            rows = []
+            for backend in ["torch"] + (["onnx"] if _onnx_available() else []):
+                curve = memory_curve(lambda: Tracker(model=model, backend=backend), frames, box, args.memory, every=every)
+                growth = (curve[-1][1] - curve[1][1]) / max(curve[-1][0] - curve[1][0], 1) * 1024
+                rows.append((backend, curve, growth))
+            print("| backend | " + " | ".join(f"frame {f}" for f, _ in rows[0][1]) + " | growth after the first "
+                  f"{rows[0][1][1][0]} frames |")
+            print("|---|" + "---:|" * (len(rows[0][1]) + 1))
+            for backend, curve, growth in rows:
+                print(f"| {backend} (MiB) | " + " | ".join(f"{m:.1f}" for _, m in curve) + f" | {growth:.2f} KiB per frame |")
         print(f"\n# peak resident memory of this process: "
               f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
     finally:

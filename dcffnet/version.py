@@ -1,3 +1,3 @@
 """The package version (one place; ``dcffnet.__version__`` and checkpoints read it from here)."""
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"

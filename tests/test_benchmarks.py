@@ -46,6 +46,7 @@ def test_dcffnet_bench_prints_every_section(capsys):
     assert "| dcffnet_nano | 1 |" in out and "| default (dcffnet_mobile) | 1 |" in out
     assert "| dcffnet default (torch) | 1 | idle |" in out and "| dcffnet default (onnx) | 1 | idle |" in out
     assert "| 3 | 1 |" in out  # three targets, one thread
+    assert "| torch | " in out and "| onnx | " in out  # the update profile of both backends
     assert "KiB per frame" in out
 
 
