@@ -129,7 +129,12 @@ def model_costs(variant: str, fps: bool) -> dict[str, float]:
 def loss_curve(folder: Path, key: str = "loss") -> tuple[np.ndarray, np.ndarray]:
     """(global step, training loss) of a run's logged steps."""
     steps, losses, per_epoch = [], [], {}
-    records = [json.loads(l) for l in (folder / "metrics.jsonl").read_text().splitlines() if l.strip()]
+    records = []
+    for line in (folder / "metrics.jsonl").read_text().splitlines():
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:  # a line cut by a kill
+            continue
     for rec in records:
         if rec.get("event") == "epoch":
             per_epoch[int(rec["epoch"])] = int(rec["steps"])
@@ -277,7 +282,8 @@ def _plot(curves: dict[str, tuple[np.ndarray, np.ndarray]], path: Path, threshol
     if not math.isnan(threshold):
         ax.axhline(threshold, color="grey", lw=0.8, ls="--", label=f"loss {threshold:.3f}")
     ax.set_xlabel("training step (batch of 16 pairs)")
-    ax.set_ylabel("training loss (moving average); band = min-max over seeds")
+    ax.set_ylabel("training loss (moving average)")
+    ax.set_title("CF ablation: mean over seeds, band = min-max over seeds", fontsize=9)
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     fig.tight_layout()

@@ -59,3 +59,34 @@ def test_memory_stays_flat_over_a_long_run():
     curve = memory_curve(lambda: dcffnet.Tracker(), frames, box, total=1800, every=300)
     growth_kib = (curve[-1][1] - curve[1][1]) * 1024 / (curve[-1][0] - curve[1][0])
     assert growth_kib < 2.0, f"resident memory grows {growth_kib:.2f} KiB per frame: {curve}"
+
+
+@pytest.fixture(scope="module")
+def ablation():
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "ablation.py"
+    spec = importlib.util.spec_from_file_location("ablation", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_ablation_statistics(ablation):
+    import numpy as np
+
+    assert ablation.paired_permutation(np.array([1.0, 1.0, 1.0])) == pytest.approx(0.25)  # exact, 3 pairs
+    assert ablation.paired_permutation(np.array([0.1, -0.1])) == pytest.approx(1.0)
+    assert ablation.paired_permutation(np.full(20, 0.3)) < 1e-3  # sampled signs beyond 16 pairs
+    np.testing.assert_allclose(ablation.smooth(np.array([1.0, 3.0, 5.0, 7.0]), 2), [1.0, 2.0, 4.0, 6.0])
+    assert ablation.steps_to_reach(np.array([10, 20, 30]), np.array([3.0, 2.0, 1.0]), 2.0) == 20
+    assert np.isnan(ablation.steps_to_reach(np.array([10]), np.array([3.0]), 2.0))
+
+
+def test_ablation_reads_runs_cut_short(ablation, tmp_path):
+    lines = ['{"event": "start"}', '{"event": "step", "epoch": 0, "step": 10, "loss": 3.0}',
+             '{"event": "epoch", "epoch": 0, "steps": 20}', '{"event": "step", "epoch": 1, "step": 10, "loss": 2.0}',
+             '{"event": "epoch", "epoch": 1, "steps": 20}', '{"event": "step", "epoch": 2, "st']  # killed mid-line
+    (tmp_path / "metrics.jsonl").write_text("\n".join(lines))
+    assert ablation.epochs_done(tmp_path) == 2
+    assert ablation.epochs_done(tmp_path / "missing") == 0
+    steps, losses = ablation.loss_curve(tmp_path)
+    assert steps.tolist() == [10, 30] and losses.tolist() == [3.0, 2.0]  # epoch 1 starts at step 20
