@@ -68,8 +68,8 @@ class Tracker:
         color: channel order of numpy frames, ``"bgr"`` (OpenCV, default) or ``"rgb"``.
         revision: hub revision (branch, tag or commit) when ``weights`` is a repo id.
         cache_dir: hub cache folder (default: huggingface_hub's).
-        fuse: fold BatchNorm into the convolutions of a private inference copy in channels-last
-            memory format (same results up to float rounding, ~1.3x faster on CPU).
+        fuse: (PyTorch backend) fold BatchNorm into the convolutions of a private inference copy in
+            channels-last memory format (same results up to float rounding, ~1.3x faster on CPU).
         threads: torch intra-op threads for this tracker's ``init`` / ``update`` calls on the CPU
             (set for the call, restored after it). ``"auto"`` (default): 1 for networks under 5 M
             parameters (every CPU config; measured as fast as 2 threads on an idle 2-core machine
@@ -122,7 +122,7 @@ class Tracker:
         #: torch threads used during init/update on the CPU (None: torch's own setting)
         self.threads: int | None = threads if self.device.type == "cpu" else None
         self._memory_format = torch.contiguous_format
-        if fuse:
+        if fuse and backend == "torch":  # the ONNX graphs are folded at export
             # channels-last: PyTorch still runs the batch-1 17x17 head convolutions on its native
             # (im2col) kernel, whose channels-last variant is about twice as fast there (measured
             # 265 -> 140 us per 64->64 3x3 conv; whole network 6.45 -> 5.62 ms per frame, dcffnet_nano)
