@@ -25,6 +25,7 @@ import cv2
 import numpy as np
 
 __all__ = [
+    "MAX_BOX_PIXELS",
     "validate_box",
     "xywh_to_cxcywh",
     "cxcywh_to_xywh",
@@ -37,11 +38,17 @@ __all__ = [
 ]
 
 
+#: largest coordinate or side :func:`validate_box` accepts (pixels): far beyond any frame, small
+#: enough that crop sizes computed from it stay finite
+MAX_BOX_PIXELS = 1e7
+
+
 def validate_box(box: Sequence[float], name: str = "box", frame_shape: tuple[int, ...] | None = None) -> np.ndarray:
     """Check an ``(x, y, w, h)`` box (pixels, 0-based) and return it as a float64 array.
 
     Raises:
-        ValueError: not four numbers, a non-finite value, ``w <= 0`` or ``h <= 0``, or (with
+        ValueError: not four numbers, a non-finite value, a value beyond ``MAX_BOX_PIXELS``
+            (1e7), ``w <= 0`` or ``h <= 0``, or (with
             ``frame_shape``) a box that does not overlap the frame at all.
         TypeError: not a sequence of numbers.
     """
@@ -53,6 +60,8 @@ def validate_box(box: Sequence[float], name: str = "box", frame_shape: tuple[int
         raise ValueError(f"{name} must have 4 values (x, y, w, h), got {arr.size}: {box!r}")
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must be finite, got {tuple(arr.tolist())}")
+    if np.abs(arr).max() > MAX_BOX_PIXELS:
+        raise ValueError(f"{name} values must lie within +-{MAX_BOX_PIXELS:.0e} pixels, got {tuple(arr.tolist())}")
     x, y, w, h = arr
     if w <= 0 or h <= 0:
         raise ValueError(f"{name} must have w > 0 and h > 0, got w={w}, h={h}")

@@ -73,6 +73,16 @@ def test_target_leaves_the_frame_and_comes_back(tracker):
         assert _inside(box, frame)
 
 
+def test_absurdly_large_boxes_are_refused_naming_the_box(tracker):
+    """Found by the long property profile: a 1.5e154-pixel side overflowed the crop size."""
+    frame = np.full((1, 1, 3), 217, np.uint8)
+    with pytest.raises(ValueError, match=r"box values must lie within \+-1e\+07 pixels"):
+        tracker.init(frame, (0.0, 0.0, 1.0, 1.5482003035190317e154))
+    tracker.init(frame, (0.0, 0.0, 1.0, 1e6))  # huge but finite crop sizes: accepted, clipped
+    box, score = tracker.update(frame)
+    assert _inside(box, frame)
+
+
 def test_a_refused_init_keeps_the_previous_target(tracker):
     frames, gt = moving_object_clip(frames=60)
     tracker.init(frames[0], gt[0])
