@@ -126,7 +126,7 @@ def export_onnx(model: DCFFNet, folder: "str | os.PathLike[str]", *, opset: int 
     with torch.no_grad():
         kernels = template_graph(z)
         outputs = search_graph(x, *kernels)
-    output_names = [k for k in ("cls", "reg", "response") if k in model.track(x, model.template(z))]
+        output_names = [k for k in ("cls", "reg", "response") if k in fused.track(x, fused.template(z))]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tracer notes about Python ints in shapes (all static here)
         torch.onnx.export(template_graph, (z,), str(folder / ONNX_FILES["template"]), input_names=["template"],
