@@ -157,7 +157,7 @@ def measure(name: str, frames: int, timing: bool, cf: str | None = None,
     """
     from .models import DCFFNet, create
     from .models.fuse import fuse_batchnorm
-    from .tracking import Tracker, track_frames
+    from .tracking import Tracker
 
     if repeats < 1:
         raise ValueError(f"repeats must be >= 1, got {repeats}")
@@ -183,16 +183,7 @@ def measure(name: str, frames: int, timing: bool, cf: str | None = None,
             fused = fuse_batchnorm(model).to(memory_format=torch.channels_last)
             xf = x.contiguous(memory_format=torch.channels_last)
             template_f = fused.template(z.contiguous(memory_format=torch.channels_last))
-            for _ in range(3):
-                fused.track(xf, template_f)
-            n = max(5, frames // 4)
-            model_ms = []
-            for _ in range(repeats):
-                t0 = time.perf_counter()
-                for _ in range(n):
-                    fused.track(xf, template_f)
-                model_ms.append((time.perf_counter() - t0) / n * 1000)
-            row["model_ms"] = statistics.median(model_ms)
+            row["model_ms"] = _network_ms(fused.track, xf, template_f, frames, repeats)
     if timing:
         rng = np.random.default_rng(0)
         frame = rng.integers(0, 256, (480, 640, 3), dtype=np.uint8)
@@ -200,11 +191,7 @@ def measure(name: str, frames: int, timing: bool, cf: str | None = None,
         # the lost state is off, so every frame is a tracking frame (random weights on a random
         # frame would go lost and time re-detection instead)
         tracker = _tracking_only(Tracker(model=model, threads=torch.get_num_threads(), backend="torch"))
-        track_frames(tracker, [frame] * 4, (300, 200, 60, 80))  # warm-up
-        fps = []
-        for _ in range(repeats):
-            run = track_frames(tracker, [frame] * (frames + 1), (300, 200, 60, 80))
-            fps.append(frames / float(run.times[1:].sum()))
+        fps = _frame_rates(tracker, frame, frames, repeats)
         row["e2e_fps"] = statistics.median(fps)
         row["e2e_fps_min"], row["e2e_fps_max"] = min(fps), max(fps)
         if onnx:
@@ -220,42 +207,54 @@ def _tracking_only(tracker: Any) -> Any:
     return tracker
 
 
-def _measure_onnx(model: Any, z: torch.Tensor, x: torch.Tensor, frame: np.ndarray, frames: int,
-                  repeats: int) -> dict[str, float]:
-    import tempfile
-
-    from .deploy import OnnxNetwork, export_onnx
-    from .tracking import Tracker, track_frames
-
-    threads = torch.get_num_threads()
-    with tempfile.TemporaryDirectory() as tmp:
-        export_onnx(model, Path(tmp) / "export", check=False)
-        net = OnnxNetwork(Path(tmp) / "export", threads=threads)
-        template = net.template(z)
+def _network_ms(track: Callable[[torch.Tensor, Any], Any], x: torch.Tensor, template: Any, frames: int,
+                repeats: int) -> float:
+    """Median over ``repeats`` of milliseconds per ``track(x, template)`` call (3 warm-up calls)."""
+    with torch.inference_mode():
         for _ in range(3):
-            net.track(x, template)
+            track(x, template)
         n = max(5, frames // 4)
-        model_ms = []
+        times = []
         for _ in range(repeats):
             t0 = time.perf_counter()
             for _ in range(n):
-                net.track(x, template)
-            model_ms.append((time.perf_counter() - t0) / n * 1000)
+                track(x, template)
+            times.append((time.perf_counter() - t0) / n * 1000)
+    return statistics.median(times)
+
+
+def _frame_rates(tracker: Any, frame: np.ndarray, frames: int, repeats: int) -> list[float]:
+    """``update`` calls per second of ``repeats`` runs over ``frames`` copies of ``frame`` (after a warm-up)."""
+    from .tracking import track_frames
+
+    box = (300, 200, 60, 80)
+    track_frames(tracker, [frame] * 4, box)
+    return [frames / float(track_frames(tracker, [frame] * (frames + 1), box).times[1:].sum())
+            for _ in range(repeats)]
+
+
+def _measure_onnx(model: Any, z: torch.Tensor, x: torch.Tensor, frame: np.ndarray, frames: int,
+                  repeats: int) -> dict[str, float]:
+    """The ONNX Runtime timings of :func:`measure`: the tracker exports the network into a
+    temporary cache, and its graphs are timed alone and end to end."""
+    import tempfile
+
+    from .tracking import Tracker
+
+    with tempfile.TemporaryDirectory() as tmp:
         previous = os.environ.get("DCFFNET_ONNX_CACHE")
-        os.environ["DCFFNET_ONNX_CACHE"] = str(Path(tmp) / "cache")  # the tracker's own export stays here
+        os.environ["DCFFNET_ONNX_CACHE"] = tmp
         try:
-            tracker = _tracking_only(Tracker(model=model, threads=threads, backend="onnx"))
+            tracker = _tracking_only(Tracker(model=model, threads=torch.get_num_threads(), backend="onnx"))
         finally:
             if previous is None:
                 os.environ.pop("DCFFNET_ONNX_CACHE", None)
             else:
                 os.environ["DCFFNET_ONNX_CACHE"] = previous
-        track_frames(tracker, [frame] * 4, (300, 200, 60, 80))
-        fps = []
-        for _ in range(repeats):
-            run = track_frames(tracker, [frame] * (frames + 1), (300, 200, 60, 80))
-            fps.append(frames / float(run.times[1:].sum()))
-    return {"onnx_model_ms": statistics.median(model_ms), "onnx_e2e_fps": statistics.median(fps)}
+        net = tracker._net
+        model_ms = _network_ms(net.track, x, net.template(z), frames, repeats)
+        fps = _frame_rates(tracker, frame, frames, repeats)
+    return {"onnx_model_ms": model_ms, "onnx_e2e_fps": statistics.median(fps)}
 
 
 def tracker_fps(make: Callable[[], Any], frames: Sequence[np.ndarray], box: Sequence[float], repeats: int) -> float:

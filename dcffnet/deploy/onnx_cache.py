@@ -35,12 +35,14 @@ def export_matches(folder: Path, digest: str) -> bool:
         return False
 
 
-def onnx_network_for(model: Any, threads: int | None = 1, device: "str | torch.device" = "cpu") -> "OnnxNetwork":
+def onnx_network_for(model: Any, threads: int | None = 1, device: "str | torch.device" = "cpu",
+                     digest: str | None = None) -> "OnnxNetwork":
     """An :class:`OnnxNetwork` computing ``model`` (a DCFFNet): the export in its checkpoint folder
     when that was made from these exact weights, else one from the cache, exported there first if
-    missing (atomically: a half-written export is never used)."""
+    missing (atomically: a half-written export is never used). ``digest``: the weights'
+    :func:`state_digest` if the caller has it already."""
     import_onnxruntime()
-    digest = state_digest(model)
+    digest = digest or state_digest(model)
     info = getattr(model, "checkpoint_info", None)
     source = getattr(info, "source", None)
     if source and export_matches(Path(source), digest):

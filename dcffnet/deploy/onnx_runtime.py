@@ -37,7 +37,9 @@ class OnnxTemplate(NamedTuple):
         """Kernels of several templates, concatenated along the batch dimension."""
         return OnnxTemplate(tuple(np.concatenate(parts, 0) for parts in zip(*(t.kernels for t in items))))
 
-    def __len__(self) -> int:  # number of targets (not of fields)
+    @property
+    def targets(self) -> int:
+        """Number of targets (the batch size of the kernels)."""
         return int(self.kernels[0].shape[0])
 
 
@@ -126,8 +128,8 @@ class OnnxNetwork:
         """Head maps for search crops ``x`` ``(B, 3, S, S)`` against ``template`` (same batch
         size; the graphs have batch 1, so a batch runs sample by sample)."""
         arr = self._numpy(x, self.search_shape, "search")
-        if len(template) != len(arr):
-            raise ValueError(f"{len(arr)} search crops for {len(template)} templates")
+        if template.targets != len(arr):
+            raise ValueError(f"{len(arr)} search crops for {template.targets} templates")
         outs = []
         for i in range(len(arr)):
             feed = {"search": arr[i:i + 1], **{n: k[i:i + 1] for n, k in zip(self.kernel_names, template.kernels)}}

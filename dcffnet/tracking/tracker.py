@@ -36,22 +36,23 @@ __all__ = ["TrackState", "TrackResult", "Tracker", "BACKENDS"]
 BACKENDS = ("auto", "torch", "onnx")
 
 
-def _auto_backend(model: nn.Module, device: torch.device) -> str:
-    """``"onnx"`` when ``model``'s checkpoint folder holds an ONNX export of exactly these weights,
-    the device is the CPU and ONNX Runtime imports; else ``"torch"``."""
+def _auto_backend(model: nn.Module, device: torch.device) -> tuple[str, str | None]:
+    """``("onnx", digest)`` when ``model``'s checkpoint folder holds an ONNX export of exactly these
+    weights (``digest``: theirs), the device is the CPU and ONNX Runtime imports; else ``("torch", None)``."""
     source = getattr(getattr(model, "checkpoint_info", None), "source", None)
     if device.type != "cpu" or not source:
-        return "torch"
+        return "torch", None
     from ..deploy.onnx_cache import export_matches
     from ..deploy.onnx_format import state_digest
 
-    if not export_matches(Path(source), state_digest(model)):
-        return "torch"
+    digest = state_digest(model)
+    if not export_matches(Path(source), digest):
+        return "torch", None
     try:
         import onnxruntime  # noqa: F401
     except ImportError:
-        return "torch"
-    return "onnx"
+        return "torch", None
+    return "onnx", digest
 
 
 class Tracker:
@@ -110,8 +111,9 @@ class Tracker:
         self.checkpoint_info: "CheckpointInfo | None" = info
         self.model = model.to(self.device).eval()
         self._net: Any = self.model
+        digest = None  # of the weights, once known (the ONNX export is matched by it)
         if backend == "auto":
-            backend = _auto_backend(self.model, self.device)
+            backend, digest = _auto_backend(self.model, self.device)
         #: the backend in use, ``"torch"`` or ``"onnx"``
         self.backend = backend
         if threads == "auto":
@@ -132,7 +134,7 @@ class Tracker:
             from ..deploy.onnx_cache import onnx_network_for
 
             self._memory_format = torch.contiguous_format
-            self._net = onnx_network_for(self.model, threads=self.threads, device=self.device)
+            self._net = onnx_network_for(self.model, threads=self.threads, device=self.device, digest=digest)
         self.hparams = resolve_hparams(hparams, None if info is None else info.tracker)
         geometry = self.model.geometry
         self._geometry = geometry
