@@ -429,21 +429,36 @@ def run(args: argparse.Namespace) -> None:
                 trackers[f"dcffnet {args.weights} (onnx)"] = lambda t: Tracker(model=model, threads=t, backend="onnx")
             if args.peer_models:
                 trackers["NanoTrack v2 (OpenCV)"] = lambda t: OpenCVTracker("nano", args.peer_models)
-            results: dict[tuple[str, int, bool], float] = {}
+            results: dict[tuple[str, "int | str", bool], float] = {}
+            settings: list[int | str] = [*args.threads, "auto"]  # auto: dcffnet's choice, OpenCV's default
             for busy in (False,) if args.no_busy else (False, True):
-                for threads in args.threads:
-                    torch.set_num_threads(threads)
-                    cv2.setNumThreads(threads)
+                for threads in settings:
+                    torch.set_num_threads(cpus if threads == "auto" else threads)
+                    cv2.setNumThreads(cpus if threads == "auto" else threads)
                     with BusyMachine() if busy else contextlib.nullcontext():
                         for name, make in trackers.items():
                             results[(name, threads, busy)] = tracker_fps(lambda: make(threads), frames, box, args.repeats)
             peer = "NanoTrack v2 (OpenCV)" if args.peer_models else None
             print("\n## End-to-end speed\n")
+            print("threads: intra-op threads of dcffnet's network (auto: `threads=\"auto\"`, chosen while "
+                  f"tracking) and `cv2.setNumThreads` for NanoTrack (auto: OpenCV's default, {cpus})\n")
             print("| tracker | threads | machine | FPS | x NanoTrack (same threads) |")
             print("|---|---:|---|---:|---:|")
             for (name, threads, busy), fps in results.items():
                 ratio = "" if peer is None else f"{fps / results[(peer, threads, busy)]:.2f}"
                 print(f"| {name} | {threads} | {'one busy process beside' if busy else 'idle'} | {fps:.1f} | {ratio} |")
+            default = f"dcffnet {args.weights} (onnx)" if _onnx_available() else f"dcffnet {args.weights} (torch)"
+            for busy in (False,) if args.no_busy else (False, True):
+                machine = "beside a busy process" if busy else "idle"
+                fps = results[(default, "auto", busy)]
+                line = f"\n{default}, threads=auto, {machine}: {fps:.1f} FPS"
+                if peer is not None:
+                    best = max(settings, key=lambda t: results[(peer, t, busy)])
+                    line += (f" = {fps / results[(peer, best, busy)]:.2f} x NanoTrack at its best setting "
+                             f"({best} threads, {results[(peer, best, busy)]:.1f} FPS)")
+                if busy:
+                    line += f"; {fps / results[(default, 'auto', False)] * 100:.0f} % of its idle FPS"
+                print(line)
         if "profile" in args.sections:
             print("\n## Where an update's time goes (median ms per frame, one thread)\n")
             print("| backend | frame conversion | search crop | crop -> tensor | network | decode + state | total |")

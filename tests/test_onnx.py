@@ -164,3 +164,25 @@ def test_export_cli(tmp_path):
     tracker = dcffnet.Tracker(str(tmp_path / "out"), backend="onnx")
     assert tracker.hparams == dcffnet.Tracker().hparams
     assert main(["export", "default"]) == 2  # no target format: a clear error, exit status 2
+
+
+def test_bundled_search_graph_runs_in_opencv_dnn_too():
+    """The export's promise beyond ONNX Runtime: OpenCV's DNN module reads and runs the search
+    graph (Gather + MatMul correlations) with the same outputs."""
+    import cv2
+
+    from dcffnet.checkpoint import bundled_checkpoints
+
+    folder = bundled_checkpoints()["default"]
+    net = OnnxNetwork(folder)
+    rng = np.random.default_rng(0)
+    template = net.template(rng.uniform(0, 255, net.template_shape).astype(np.float32))
+    search = rng.uniform(0, 255, net.search_shape).astype(np.float32)
+    expected = net.track(search, template)
+    dnn = cv2.dnn.readNet(str(folder / "search.onnx"))
+    dnn.setInput(search, "search")
+    for name, kernel in zip(net.kernel_names, template.kernels):
+        dnn.setInput(kernel, name)
+    got = dnn.forward(net.output_names)
+    for name, value in zip(net.output_names, got):
+        np.testing.assert_allclose(value, expected[name], rtol=1e-3, atol=1e-3 * np.abs(expected[name]).max())

@@ -314,10 +314,12 @@ def test_tracker_thread_count_is_set_per_call_and_restored():
     frame = np.zeros((120, 160, 3), np.uint8)
     previous = torch.get_num_threads()
     t = Tracker(model=create("dcffnet_tiny"))
-    assert t.threads == 1  # "auto" on the CPU for a small network
+    assert t.thread_chooser is not None and t.threads in t.thread_chooser.candidates  # "auto" on the CPU
     t.init(frame, (40, 40, 30, 30))
-    t.update(frame)
+    for _ in range(3):
+        t.update(frame)
     assert torch.get_num_threads() == previous
+    assert Tracker(model=create("dcffnet_tiny"), threads=1).thread_chooser is None
     assert Tracker(model=create("dcffnet_tiny"), threads=None).threads is None
     assert Tracker(model=create("dcffnet_tiny"), threads=2).threads == 2
     with pytest.raises(ValueError, match="threads"):

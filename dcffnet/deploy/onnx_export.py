@@ -8,9 +8,9 @@ graph per correlation (``kernel_stage1`` / ``kernel_stage2`` for the CF modules 
 ``search.onnx``: ``search`` ``(1, 3, S, S)`` plus those kernels -> ``cls`` ``(1, 2, R, R)`` and
 ``reg`` ``(1, 4, R, R)`` (CAR head; a SiamFC head gives ``response`` ``(1, 1, R, R)``).
 
-Every depthwise correlation is written as row slices times banded matrices
-(:func:`~dcffnet.models.fusion.banded_correlation`): Slice, MatMul and Add with both operands
-computed at run time, which ONNX Runtime, OpenCV's DNN module and TensorRT accept (a convolution
+Every depthwise correlation is written as the search map's row windows (one Gather with constant
+indices) times banded matrices (:func:`~dcffnet.models.fusion.banded_correlation`): Gather,
+Reshape and one MatMul with both operands computed at run time, which ONNX Runtime, OpenCV's DNN module and TensorRT accept (a convolution
 whose weights are a graph input is not accepted everywhere). BatchNorm layers are folded first.
 
 The export folder is also a normal checkpoint (``config.json`` + ``model.safetensors``, so the
@@ -163,6 +163,6 @@ def _check_parity(folder: Path, fused: DCFFNet, z: torch.Tensor, x: torch.Tensor
         expected = fused.track(x, fused.template(z))
     got = net.track(x, net.template(z))
     for key, ref in expected.items():
-        err = float((got[key] - ref).abs().max() / ref.abs().max().clamp(min=1e-6))
+        err = float((torch.from_numpy(got[key]) - ref).abs().max() / ref.abs().max().clamp(min=1e-6))
         if err > 1e-3:
             raise RuntimeError(f"exported {key} differs from the PyTorch network by {err:.2e} (relative)")

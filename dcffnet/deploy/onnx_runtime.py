@@ -56,7 +56,8 @@ class OnnxNetwork:
 
     Args:
         folder: an export folder (``onnx.json``, ``template.onnx``, ``search.onnx``).
-        threads: intra-op threads of each session (``None``: ONNX Runtime's default, all cores).
+        threads: intra-op threads of the sessions (``None``: ONNX Runtime's default, all cores);
+            :attr:`threads` changes it later.
         device: ``"cpu"`` or ``"cuda[:N]"`` (needs the ``onnxruntime-gpu`` build).
 
     Raises:
@@ -88,45 +89,68 @@ class OnnxNetwork:
             expected = manifest.get("sha256", {}).get(manifest[part]["file"])
             if expected is not None and sha256_file(file) != expected:
                 raise CheckpointError(f"{file}: sha256 does not match onnx.json (corrupt or modified file)")
-        options = ort.SessionOptions()
-        if threads is not None:
-            if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
-                raise ValueError(f"threads must be None or a positive integer, got {threads!r}")
-            options.intra_op_num_threads = threads
-            options.inter_op_num_threads = 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         device = torch.device(device)
-        providers = ["CPUExecutionProvider"]
+        providers: list[Any] = ["CPUExecutionProvider"]
         if device.type == "cuda":
             if "CUDAExecutionProvider" not in ort.get_available_providers():
                 raise RuntimeError("device='cuda' with the ONNX backend needs onnxruntime-gpu "
                                    "(CUDAExecutionProvider is not available)")
             providers = [("CUDAExecutionProvider", {"device_id": device.index or 0}), "CPUExecutionProvider"]
         self.device = device
-        self.template_session = ort.InferenceSession(str(folder / manifest["template"]["file"]), options,
-                                                     providers=providers)
-        self.search_session = ort.InferenceSession(str(folder / manifest["search"]["file"]), options,
-                                                   providers=providers)
+        self._ort = ort
+        self._providers = providers
+        self._sessions: dict[int | None, tuple[Any, Any]] = {}
+        self.threads = threads
         self.kernel_names = list(manifest["template"]["outputs"])
         self.output_names = list(manifest["search"]["outputs"])
         self.template_shape = tuple(manifest["template"]["inputs"]["template"])
         self.search_shape = tuple(manifest["search"]["inputs"]["search"])
 
-    @staticmethod
-    def _numpy(crops: torch.Tensor, shape: tuple[int, ...], name: str) -> np.ndarray:
-        if crops.dim() != 4 or tuple(crops.shape[1:]) != shape[1:]:
-            raise ValueError(f"{name} crops must be (B, {', '.join(map(str, shape[1:]))}), got {tuple(crops.shape)}")
-        return np.ascontiguousarray(crops.detach().float().cpu().numpy())
+    @property
+    def threads(self) -> int | None:
+        """Intra-op threads of the sessions the next call runs in (``None``: ONNX Runtime's default).
+        Setting another count opens (once) a pair of sessions with that many threads."""
+        return self._threads
 
-    def template(self, z: torch.Tensor) -> OnnxTemplate:
-        """Kernels for template crops ``z`` ``(B, 3, T, T)`` (float BGR 0-255)."""
+    @threads.setter
+    def threads(self, threads: int | None) -> None:
+        if threads is not None and (not isinstance(threads, int) or isinstance(threads, bool) or threads < 1):
+            raise ValueError(f"threads must be None or a positive integer, got {threads!r}")
+        if threads not in self._sessions:
+            options = self._ort.SessionOptions()
+            if threads is not None:
+                options.intra_op_num_threads = threads
+                options.inter_op_num_threads = 1
+            options.graph_optimization_level = self._ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+            self._sessions[threads] = tuple(
+                self._ort.InferenceSession(str(self.folder / self.manifest[part]["file"]), options,
+                                           providers=self._providers) for part in ("template", "search"))
+        self._threads = threads
+        self.template_session, self.search_session = self._sessions[threads]
+
+    @staticmethod
+    def prepare(crops: np.ndarray) -> np.ndarray:
+        """``(B, H, W, 3)`` uint8 crops (BGR) as the graphs' ``(B, 3, H, W)`` float32 input."""
+        return np.ascontiguousarray(crops.transpose(0, 3, 1, 2), dtype=np.float32)
+
+    @staticmethod
+    def _numpy(crops: "np.ndarray | torch.Tensor", shape: tuple[int, ...], name: str) -> np.ndarray:
+        if isinstance(crops, torch.Tensor):
+            crops = crops.detach().float().cpu().numpy()
+        if crops.ndim != 4 or tuple(crops.shape[1:]) != shape[1:]:
+            raise ValueError(f"{name} crops must be (B, {', '.join(map(str, shape[1:]))}), got {tuple(crops.shape)}")
+        return np.ascontiguousarray(crops, dtype=np.float32)
+
+    def template(self, z: "np.ndarray | torch.Tensor") -> OnnxTemplate:
+        """Kernels for template crops ``z`` ``(B, 3, T, T)`` (float BGR 0-255, numpy or torch)."""
         arr = self._numpy(z, self.template_shape, "template")
         parts = [self.template_session.run(self.kernel_names, {"template": arr[i:i + 1]}) for i in range(len(arr))]
         return OnnxTemplate(tuple(np.concatenate(k, 0) for k in zip(*parts)))
 
-    def track(self, x: torch.Tensor, template: OnnxTemplate) -> dict[str, torch.Tensor]:
-        """Head maps for search crops ``x`` ``(B, 3, S, S)`` against ``template`` (same batch
-        size; the graphs have batch 1, so a batch runs sample by sample)."""
+    def track(self, x: "np.ndarray | torch.Tensor", template: OnnxTemplate) -> dict[str, np.ndarray]:
+        """Head maps (numpy, batch first) for search crops ``x`` ``(B, 3, S, S)`` (float BGR 0-255,
+        numpy or torch) against ``template`` (same batch size; the graphs have batch 1, so a
+        batch runs sample by sample)."""
         arr = self._numpy(x, self.search_shape, "search")
         if template.targets != len(arr):
             raise ValueError(f"{len(arr)} search crops for {template.targets} templates")
@@ -134,4 +158,6 @@ class OnnxNetwork:
         for i in range(len(arr)):
             feed = {"search": arr[i:i + 1], **{n: k[i:i + 1] for n, k in zip(self.kernel_names, template.kernels)}}
             outs.append(self.search_session.run(self.output_names, feed))
-        return {n: torch.from_numpy(np.concatenate(o, 0)) for n, o in zip(self.output_names, zip(*outs))}
+        if len(outs) == 1:
+            return dict(zip(self.output_names, outs[0]))
+        return {n: np.concatenate(o, 0) for n, o in zip(self.output_names, zip(*outs))}

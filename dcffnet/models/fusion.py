@@ -18,8 +18,8 @@ __all__ = ["depthwise_xcorr", "depthwise_correlation", "toeplitz_bands", "banded
 
 #: ``correlate(search, kernel) -> response``: the depthwise correlation divided by the kernel area.
 #: :func:`depthwise_correlation` is the one the network trains with; :func:`banded_correlation`
-#: (with kernels prepared by :func:`toeplitz_bands`) computes the same with slices and matrix
-#: products only, for ONNX graphs whose runtimes want constant convolution weights.
+#: (with kernels prepared by :func:`toeplitz_bands`) computes the same with a gather and one matrix
+#: product, for ONNX graphs whose runtimes want constant convolution weights.
 Correlate = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
@@ -87,12 +87,15 @@ def toeplitz_bands(kernel: torch.Tensor, search_width: int) -> torch.Tensor:
 
 
 def banded_correlation(search: torch.Tensor, bands: torch.Tensor) -> torch.Tensor:
-    """:func:`depthwise_correlation` as ``h`` row slices times banded matrices (no convolution).
+    """:func:`depthwise_correlation` as one matrix product with banded matrices (no convolution).
 
-    ``out[b, c] = sum_u search[b, c, u:u+H-h+1, :] @ bands[b, c, u]``; with ``bands =
+    The ``h`` row windows of the search map are gathered side by side, ``rows[b, c, y] =
+    concat_u search[b, c, y + u, :]`` (``(B, C, H - h + 1, h * W)``, one Gather with constant
+    indices), and multiplied by the ``h`` banded matrices stacked the same way:
+    ``out[b, c] = rows[b, c] @ bands[b, c].reshape(h * W, W - w + 1)``. With ``bands =
     toeplitz_bands(kernel, W)`` this equals ``depthwise_correlation(search, kernel)`` up to float
-    rounding. Every operation (Slice, MatMul, Add) is one that ONNX runtimes and TensorRT take
-    with both operands computed at run time.
+    rounding. Gather, Reshape and MatMul are operations that ONNX runtimes and TensorRT take with
+    both operands computed at run time.
 
     Args:
         search: ``(B, C, H, W)``; bands: ``(B, C, h, W, W - w + 1)``.
@@ -100,12 +103,14 @@ def banded_correlation(search: torch.Tensor, bands: torch.Tensor) -> torch.Tenso
     if search.dim() != 4 or bands.dim() != 5 or search.shape[:2] != bands.shape[:2] or bands.shape[3] != search.shape[3]:
         raise ValueError(f"search (B, C, H, W) and bands (B, C, h, W, W') must agree; got "
                          f"{tuple(search.shape)} and {tuple(bands.shape)}")
-    h = bands.shape[2]
-    rows = search.shape[2] - h + 1
-    out = search[:, :, 0:rows, :] @ bands[:, :, 0]
-    for u in range(1, h):
-        out = out + search[:, :, u:u + rows, :] @ bands[:, :, u]
-    return out
+    b, c, height, width = search.shape
+    h, out_w = bands.shape[2], bands.shape[4]
+    if h > height:
+        raise ValueError(f"bands of {h} rows are taller than the search map ({height} rows)")
+    rows = height - h + 1
+    index = (torch.arange(rows).view(-1, 1) + torch.arange(h).view(1, -1)).reshape(-1).to(search.device)
+    windows = search.index_select(2, index).reshape(b, c, rows, h * width)
+    return windows @ bands.reshape(b, c, h * width, out_w)
 
 
 def xcorr(search: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:

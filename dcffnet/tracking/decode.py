@@ -6,7 +6,7 @@ The geometry (which crop point each cell looks at, distances -> boxes) is
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Mapping, NamedTuple
 
 import numpy as np
 import torch
@@ -15,7 +15,7 @@ from ..geometry import ResponseGeometry, context_size
 from ..hparams import TrackerHParams
 from .calibration import peak_to_sidelobe
 
-__all__ = ["Decoded", "decode_response", "decode_peak", "score_map"]
+__all__ = ["Decoded", "HeadOutput", "decode_response", "decode_peak", "head_map", "score_map"]
 
 
 class Decoded(NamedTuple):
@@ -36,15 +36,31 @@ class Decoded(NamedTuple):
     cues: dict[str, float]
 
 
-def score_map(output: dict[str, torch.Tensor], index: int = 0) -> np.ndarray:
+#: a head output: map name -> batch-first torch tensor (PyTorch backend) or numpy array (ONNX Runtime)
+HeadOutput = Mapping[str, "torch.Tensor | np.ndarray"]
+
+
+def head_map(output: HeadOutput, name: str, index: int) -> np.ndarray:
+    """Sample ``index`` of the head map ``name`` as a float32 numpy array (channels first)."""
+    value = output[name][index]
+    if isinstance(value, torch.Tensor):
+        return value.detach().float().cpu().numpy()
+    return np.asarray(value, dtype=np.float32)
+
+
+def score_map(output: HeadOutput, index: int = 0) -> np.ndarray:
     """The ``(R, R)`` target probability of sample ``index`` of a head output (CAR: softmax of
-    ``cls``; SiamFC: sigmoid of ``response``)."""
+    ``cls`` over its two channels; SiamFC: sigmoid of ``response``)."""
     if "cls" in output:
-        return torch.softmax(output["cls"][index].float(), dim=0)[1].cpu().numpy()
-    return torch.sigmoid(output["response"][index, 0].float()).cpu().numpy()
+        background, target = head_map(output, "cls", index)
+        logit = target - background  # two-class softmax = sigmoid of the logit difference
+    else:
+        logit = head_map(output, "response", index)[0]
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-logit))
 
 
-def decode_peak(output: dict[str, torch.Tensor], index: int, geometry: ResponseGeometry,
+def decode_peak(output: HeadOutput, index: int, geometry: ResponseGeometry,
                 prev_size: tuple[float, float], size_bias: tuple[float, float] = (1.0, 1.0)) -> Decoded:
     """The best cell of sample ``index`` without penalties or cosine window (re-detection: where
     the target is, nothing is known). SiamFC heads keep ``prev_size`` (crop pixels)."""
@@ -52,7 +68,7 @@ def decode_peak(output: dict[str, torch.Tensor], index: int, geometry: ResponseG
     i, j = np.unravel_index(int(np.argmax(score)), score.shape)
     peak = float(score[i, j])
     if "reg" in output:
-        dx, dy, w, h = geometry.boxes_from_distances(output["reg"][index].float().cpu().numpy())
+        dx, dy, w, h = geometry.boxes_from_distances(head_map(output, "reg", index))
         box = np.array([dx[i, j], dy[i, j], w[i, j] * size_bias[0], h[i, j] * size_bias[1]], dtype=np.float64)
     else:
         offsets = geometry.cell_offsets()
@@ -64,7 +80,7 @@ def _change(r: np.ndarray) -> np.ndarray:
     return np.maximum(r, 1.0 / r)
 
 
-def decode_response(output: dict[str, torch.Tensor], geometry: ResponseGeometry, window: np.ndarray,
+def decode_response(output: HeadOutput, geometry: ResponseGeometry, window: np.ndarray,
                     prev_size: tuple[float, float], hparams: TrackerHParams,
                     size_bias: tuple[float, float] = (1.0, 1.0)) -> Decoded:
     """Pick the target in one head output (the tracker's priors: scale/aspect penalty, cosine window)
@@ -87,7 +103,7 @@ def decode_response(output: dict[str, torch.Tensor], geometry: ResponseGeometry,
     prev_w, prev_h = prev_size
     score = score_map(output)
     if "cls" in output:
-        pred_dx, pred_dy, pred_w, pred_h = geometry.boxes_from_distances(output["reg"][0].float().cpu().numpy())
+        pred_dx, pred_dy, pred_w, pred_h = geometry.boxes_from_distances(head_map(output, "reg", 0))
         pred_w, pred_h = pred_w * size_bias[0], pred_h * size_bias[1]
         prev_side = context_size(prev_w, prev_h, hparams.context)
         s_c = _change(context_size(pred_w, pred_h, hparams.context) / prev_side)

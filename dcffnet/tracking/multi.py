@@ -145,7 +145,7 @@ class MultiTracker:
                 self._batched[ids] = type(templates[0]).cat(templates) if len(templates) > 1 else templates[0]
             regions = [t._search_region(t._state) for _, t in chunk]
             crops = np.stack([r.crop(image, t._pad_value) for r, (_, t) in zip(regions, chunk)])
-            output = proto._net.track(proto._crops_to_tensor(crops), self._batched[ids])
+            output = proto._track_crops(proto._prepare(crops), self._batched[ids])
             for k, ((target_id, tracker), region) in enumerate(zip(chunk, regions)):
                 one = {name: value[k:k + 1] for name, value in output.items()}
                 results[target_id] = tracker._follow(one, region, image)

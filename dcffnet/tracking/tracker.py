@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+import time
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -26,9 +27,10 @@ from ..checkpoint import CheckpointInfo
 from ..models.dcffnet import DCFFNet
 from ..models.fuse import fuse_batchnorm
 from .calibration import ScoreCalibration
-from .decode import Decoded, decode_peak, decode_response
+from .decode import Decoded, HeadOutput, decode_peak, decode_response
 from .loop import iter_track
 from .result import TrackResult, TrackState
+from .threads import ThreadChooser, thread_candidates
 
 __all__ = ["TrackState", "TrackResult", "Tracker", "BACKENDS"]
 
@@ -71,12 +73,13 @@ class Tracker:
         cache_dir: hub cache folder (default: huggingface_hub's).
         fuse: (PyTorch backend) fold BatchNorm into the convolutions of a private inference copy in
             channels-last memory format (same results up to float rounding, ~1.3x faster on CPU).
-        threads: torch intra-op threads for this tracker's ``init`` / ``update`` calls on the CPU
-            (set for the call, restored after it). ``"auto"`` (default): 1 for networks under 5 M
-            parameters (every CPU config; measured as fast as 2 threads on an idle 2-core machine
-            and 30x faster when another process is busy, see docs/performance.md), torch's setting
-            otherwise; ``None``: always torch's setting; an integer: that many. With
-            ``backend="onnx"`` the same number sets ONNX Runtime's intra-op threads (``None``: all cores).
+        threads: intra-op threads of the network on the CPU (torch's, set for each ``init`` /
+            ``update`` call and restored after it, or ONNX Runtime's). ``"auto"`` (default): chosen
+            while tracking by a :class:`~dcffnet.tracking.threads.ThreadChooser`, which times the
+            network at 1, 2, 4 and all cores (those the machine has) for a few frames every 200
+            and runs the rest at the fastest: more threads on an idle machine, one beside busy
+            processes (docs/performance.md). An integer: always that many (bit-reproducible runs
+            with the PyTorch backend); ``None``: the runtime's own setting.
         backend: ``"onnx"`` runs the network's ONNX export (:func:`~dcffnet.deploy.export_onnx`)
             in ONNX Runtime: about 1.8x faster per frame than PyTorch on a CPU, boxes equal within
             float rounding (docs/performance.md). The graphs come from the checkpoint folder when
@@ -116,14 +119,20 @@ class Tracker:
             backend, digest = _auto_backend(self.model, self.device)
         #: the backend in use, ``"torch"`` or ``"onnx"``
         self.backend = backend
-        if threads == "auto":
-            small = sum(p.numel() for p in self.model.parameters()) < 5_000_000
-            threads = 1 if small else None
-        elif threads is not None and (not isinstance(threads, int) or isinstance(threads, bool) or threads < 1):
+        if threads != "auto" and threads is not None and (
+                not isinstance(threads, int) or isinstance(threads, bool) or threads < 1):
             raise ValueError(f"threads must be 'auto', None or a positive integer, got {threads!r}")
-        #: torch threads used during init/update on the CPU (None: torch's own setting)
-        self.threads: int | None = threads if self.device.type == "cpu" else None
+        #: times the network at each candidate thread count and picks the fastest (``threads="auto"``
+        #: on the CPU), else ``None``
+        self.thread_chooser: ThreadChooser | None = None
+        self._fixed_threads: int | None = None
+        if self.device.type == "cpu":
+            if threads == "auto":
+                self.thread_chooser = ThreadChooser(thread_candidates())
+            else:
+                self._fixed_threads = threads
         self._memory_format = torch.contiguous_format
+        self._prepare = self._crops_to_tensor
         if fuse and backend == "torch":  # the ONNX graphs are folded at export
             # channels-last: PyTorch still runs the batch-1 17x17 head convolutions on its native
             # (im2col) kernel, whose channels-last variant is about twice as fast there (measured
@@ -133,8 +142,8 @@ class Tracker:
         if backend == "onnx":
             from ..deploy.onnx_cache import onnx_network_for
 
-            self._memory_format = torch.contiguous_format
             self._net = onnx_network_for(self.model, threads=self.threads, device=self.device, digest=digest)
+            self._prepare = self._net.prepare  # numpy in, numpy out: no torch on the per-frame path
         self.hparams = resolve_hparams(hparams, None if info is None else info.tracker)
         geometry = self.model.geometry
         self._geometry = geometry
@@ -178,9 +187,18 @@ class Tracker:
         cx, cy, w, h = self._state
         return (float(cx - w / 2), float(cy - h / 2), float(w), float(h))
 
-    def _to_tensor(self, crop: np.ndarray) -> torch.Tensor:
-        """One ``(H, W, 3)`` crop as a ``(1, 3, H, W)`` float tensor (see :meth:`_crops_to_tensor`)."""
-        return self._crops_to_tensor(crop[None])
+    @property
+    def threads(self) -> int | None:
+        """Intra-op threads the network runs with now (torch's, or ONNX Runtime's sessions'):
+        the fixed ``threads=`` value, or with ``threads="auto"`` the current choice of
+        :attr:`thread_chooser`; ``None``: the runtime's own setting (and on a GPU)."""
+        if self.thread_chooser is not None:
+            return self.thread_chooser.best
+        return self._fixed_threads
+
+    def _to_tensor(self, crop: np.ndarray) -> Any:
+        """One ``(H, W, 3)`` crop as the network's ``(1, 3, H, W)`` float input (see :meth:`_crops_to_tensor`)."""
+        return self._prepare(crop[None])
 
     def _crops_to_tensor(self, crops: np.ndarray) -> torch.Tensor:
         """``(B, H, W, 3)`` uint8 crops as a ``(B, 3, H, W)`` float tensor on the device in the
@@ -190,14 +208,34 @@ class Tracker:
         return tensor.to(self.device, non_blocking=True).contiguous(memory_format=self._memory_format)
 
     def _with_threads(self, fn: Any, *args: Any) -> Any:
-        if self.threads is None or torch.get_num_threads() == self.threads:
+        """``fn(*args)`` with the network's threads set for the call (torch's restored after it)."""
+        chooser = self.thread_chooser
+        threads = chooser.current if chooser is not None else self._fixed_threads
+        if threads is None:
+            return fn(*args)
+        if self.backend == "onnx":
+            self._net.threads = threads
             return fn(*args)
         previous = torch.get_num_threads()
-        torch.set_num_threads(self.threads)
+        if previous == threads:
+            return fn(*args)
+        torch.set_num_threads(threads)
         try:
             return fn(*args)
         finally:
             torch.set_num_threads(previous)
+
+    def _track_crops(self, batch: Any, template: Any) -> Any:
+        """The network's head output for ``batch`` (prepared crops) against ``template``; the
+        call is timed for :attr:`thread_chooser` at the thread count in effect."""
+        chooser = self.thread_chooser
+        if chooser is None:
+            return self._net.track(batch, template)
+        threads = self._net.threads if self.backend == "onnx" else torch.get_num_threads()
+        start = time.perf_counter()
+        output = self._net.track(batch, template)
+        chooser.record(threads, time.perf_counter() - start, len(batch))
+        return output
 
     def init(self, frame: Any, box: "tuple[float, float, float, float] | np.ndarray | list[float]") -> None:
         """Start (or restart) tracking the target in ``box = (x, y, w, h)`` (frame pixels, 0-based) of ``frame``.
@@ -251,10 +289,10 @@ class Tracker:
         g = self._geometry
         return SearchRegion.around(state, self.hparams.context, g.template_size, g.search_size)
 
-    def _search(self, image: np.ndarray, state: np.ndarray) -> tuple[dict[str, torch.Tensor], SearchRegion]:
+    def _search(self, image: np.ndarray, state: np.ndarray) -> tuple[HeadOutput, SearchRegion]:
         """Head output on the search region around ``state = (cx, cy, w, h)`` (frame pixels), and that region."""
         region = self._search_region(state)
-        return self._net.track(self._to_tensor(region.crop(image, self._pad_value)), self._template), region
+        return self._track_crops(self._to_tensor(region.crop(image, self._pad_value)), self._template), region
 
     @property
     def state(self) -> TrackState:
@@ -290,7 +328,7 @@ class Tracker:
         output, region = self._search(image, self._state)
         return self._follow(output, region, image)
 
-    def _follow(self, output: dict[str, torch.Tensor], region: SearchRegion, image: np.ndarray) -> TrackResult:
+    def _follow(self, output: HeadOutput, region: SearchRegion, image: np.ndarray) -> TrackResult:
         """One tracking frame after the network: decode ``output`` (batch 1, the head maps of the
         search crop ``region``), move the state, update the lost-state counters."""
         w, h = self._state[2], self._state[3]
@@ -354,10 +392,10 @@ class Tracker:
         regions = [SearchRegion.around((x, y, held[2], held[3]), self.hparams.context, g.template_size, g.search_size)
                    for x, y in centres]
         crops = np.stack([r.crop(image, self._pad_value) for r in regions])
-        batch = self._crops_to_tensor(crops)
+        batch = self._prepare(crops)
         template = (self._template if self._tile_template is None  # custom models: one crop, see above
                     else self._tile_template.index_select(torch.arange(len(regions), device=self.device)))
-        output = self._net.track(batch, template)
+        output = self._track_crops(batch, template)
         best: tuple[float, Decoded, SearchRegion] | None = None
         for k, region in enumerate(regions):
             scale = region.scale
