@@ -471,19 +471,21 @@ def run(args: argparse.Namespace) -> None:
         if "multi" in args.sections:
             print("\n## MultiTracker: N targets, one batched pass per frame\n")
             backends = ["torch"] + (["onnx"] if _onnx_available() else [])
-            single = {b: 1000.0 / tracker_fps(lambda: Tracker(model=model, threads=1, backend=b), frames, box,
-                                               args.repeats) for b in backends}
-            print("single Tracker, 1 thread: " + ", ".join(f"{ms:.2f} ms/frame ({b})" for b, ms in single.items())
-                  + f"; Tracker() uses {Tracker(model=model).backend}")
-            print("\n| targets | threads | ms per frame | ms per target | "
-                  + " | ".join(f"x single {b} Tracker" for b in backends) + " |")
-            print("|---:|---:|---:|---:|" + "---:|" * len(backends))
-            for threads in args.threads:
-                costs = multi_target_costs(lambda: MultiTracker(model=model, threads=threads), frames[:32], box,
-                                           args.multi, repeats=1)
-                for n, ms in costs.items():
-                    print(f"| {n} | {threads} | {ms:.2f} | {ms / n:.2f} | "
-                          + " | ".join(f"{ms / n / single[b]:.2f}" for b in backends) + " |", flush=True)
+            default = Tracker(model=model).backend
+            single = {(b, t): 1000.0 / tracker_fps(lambda: Tracker(model=model, threads=t, backend=b), frames, box,
+                                                    args.repeats) for b in backends for t in args.threads}
+            print("single Tracker: " + ", ".join(f"{ms:.2f} ms/frame ({b}, {t} thread{'s' * (t > 1)})"
+                                                 for (b, t), ms in single.items()) + f"; Tracker() uses {default}")
+            print(f"\n| MultiTracker backend | targets | threads | ms per frame | ms per target | "
+                  f"x single Tracker (same backend, threads) | x single {default} Tracker (same threads) |")
+            print("|---|---:|---:|---:|---:|---:|---:|")
+            for b in backends:
+                for threads in args.threads:
+                    costs = multi_target_costs(lambda: MultiTracker(model=model, threads=threads, backend=b),
+                                               frames[:32], box, args.multi, repeats=1)
+                    for n, ms in costs.items():
+                        print(f"| {b} | {n} | {threads} | {ms:.2f} | {ms / n:.2f} | {ms / n / single[(b, threads)]:.2f} | "
+                              f"{ms / n / single[(default, threads)]:.2f} |", flush=True)
         if "memory" in args.sections:
             print(f"\n## Resident memory over {args.memory} frames (one Tracker per backend, default settings)\n")
             if args.memory < 10:

@@ -144,6 +144,11 @@ class Tracker:
 
             self._net = onnx_network_for(self.model, threads=self.threads, device=self.device, digest=digest)
             self._prepare = self._net.prepare  # numpy in, numpy out: no torch on the per-frame path
+            if self.thread_chooser is not None:
+                # open every candidate's sessions now (about 0.1 s each pair), not inside an update
+                for count in self.thread_chooser.candidates:
+                    self._net.threads = count
+                self._net.threads = self.thread_chooser.current
         self.hparams = resolve_hparams(hparams, None if info is None else info.tracker)
         geometry = self.model.geometry
         self._geometry = geometry
