@@ -10,8 +10,9 @@ graph per correlation (``kernel_stage1`` / ``kernel_stage2`` for the CF modules 
 
 Every depthwise correlation is written as the search map's row windows (one Gather with constant
 indices) times banded matrices (:func:`~dcffnet.models.fusion.banded_correlation`): Gather,
-Reshape and one MatMul with both operands computed at run time, which ONNX Runtime, OpenCV's DNN module and TensorRT accept (a convolution
-whose weights are a graph input is not accepted everywhere). BatchNorm layers are folded first.
+Reshape and one MatMul with both operands computed at run time, which ONNX Runtime, OpenCV's DNN
+module and TensorRT accept (a convolution whose weights are a graph input is not accepted
+everywhere). BatchNorm layers are folded first.
 
 The export folder is also a normal checkpoint (``config.json`` + ``model.safetensors``, so the
 tuned tracking values and the calibration travel with it) plus ``onnx.json`` describing the graphs.

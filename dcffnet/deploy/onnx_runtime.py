@@ -17,6 +17,7 @@ import torch
 
 from ..checkpoint import sha256_file
 from ..errors import CheckpointError
+from ..fields import is_positive_int
 from .onnx_format import ONNX_FILES, ONNX_FORMAT
 
 __all__ = ["OnnxNetwork", "OnnxTemplate"]
@@ -114,7 +115,7 @@ class OnnxNetwork:
 
     @threads.setter
     def threads(self, threads: int | None) -> None:
-        if threads is not None and (not isinstance(threads, int) or isinstance(threads, bool) or threads < 1):
+        if threads is not None and not is_positive_int(threads):
             raise ValueError(f"threads must be None or a positive integer, got {threads!r}")
         if threads not in self._sessions:
             options = self._ort.SessionOptions()

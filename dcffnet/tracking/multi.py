@@ -16,6 +16,7 @@ from typing import Any, Hashable, Iterator
 import numpy as np
 import torch
 
+from ..fields import is_positive_int
 from ..frames import to_bgr
 from .result import TrackResult, TrackState
 from .tracker import Tracker
@@ -51,7 +52,7 @@ class MultiTracker:
         self._prototype = Tracker(weights, backend=backend, **kwargs)
         self._targets: dict[Hashable, Tracker] = {}
         self._ids = itertools.count()
-        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
+        if not is_positive_int(batch_size):
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
         #: most search crops per network pass (more targets run in several passes)
         self.batch_size = batch_size

@@ -12,6 +12,8 @@ import os
 import statistics
 from typing import Sequence
 
+from ..fields import is_positive_int
+
 __all__ = ["ThreadChooser", "thread_candidates"]
 
 
@@ -20,7 +22,7 @@ def thread_candidates(cpus: int | None = None) -> tuple[int, ...]:
     the cores this process may use): 1, 2, 4 and all of them, those the machine has."""
     if cpus is None:
         cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    if not isinstance(cpus, int) or isinstance(cpus, bool) or cpus < 1:
+    if not is_positive_int(cpus):
         raise ValueError(f"cpus must be a positive integer, got {cpus!r}")
     return tuple(sorted({n for n in (1, 2, 4, cpus) if n <= cpus}))
 
@@ -31,8 +33,9 @@ class ThreadChooser:
     Calls alternate between *probing* (``probe`` calls at each candidate in turn, the current
     choice included, so all are timed under the same load) and *running* ``period`` calls at the
     candidate with the lowest median seconds per crop in its latest probe (the first call at each
-    candidate is left out: it pays for waking that many threads). Tracking starts with a probe. Results do not depend on the choice beyond float rounding (ONNX Runtime's CPU kernels
-    give identical outputs at 1 and 2 threads; PyTorch's may differ in the last bits).
+    candidate is left out: it pays for waking that many threads). Tracking starts with a probe.
+    Results do not depend on the choice beyond float rounding (ONNX Runtime's CPU kernels give
+    identical outputs at 1 and 2 threads; PyTorch's may differ in the last bits).
 
     Args:
         candidates: thread counts to choose from (at least one; positive integers).
@@ -42,10 +45,10 @@ class ThreadChooser:
 
     def __init__(self, candidates: Sequence[int], period: int = 200, probe: int = 6) -> None:
         counts = tuple(dict.fromkeys(candidates))
-        if not counts or any(not isinstance(n, int) or isinstance(n, bool) or n < 1 for n in counts):
+        if not counts or not all(is_positive_int(n) for n in counts):
             raise ValueError(f"candidates must be positive integers (at least one), got {candidates!r}")
         for name, value in (("period", period), ("probe", probe)):
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            if not is_positive_int(value):
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
         self.candidates = counts
         self.period = period

@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from ..devices import resolve_device
+from ..fields import is_positive_int
 from ..frames import COLOR_ORDERS, to_bgr
 from ..geometry import SearchRegion, clip_box, context_size, crop_and_resize, hanning_window, validate_box, xywh_to_cxcywh
 from ..hparams import TrackerHParams, resolve_hparams
@@ -119,8 +120,7 @@ class Tracker:
             backend, digest = _auto_backend(self.model, self.device)
         #: the backend in use, ``"torch"`` or ``"onnx"``
         self.backend = backend
-        if threads != "auto" and threads is not None and (
-                not isinstance(threads, int) or isinstance(threads, bool) or threads < 1):
+        if threads != "auto" and threads is not None and not is_positive_int(threads):
             raise ValueError(f"threads must be 'auto', None or a positive integer, got {threads!r}")
         #: times the network at each candidate thread count and picks the fastest (``threads="auto"``
         #: on the CPU), else ``None``
