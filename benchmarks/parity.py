@@ -32,8 +32,7 @@ def open_loop(reference: "dcffnet.Tracker", other: "dcffnet.Tracker", frames: li
     other.init(frames[0], box)
     box_diff, score_diff = [], []
     for frame in frames[1:]:
-        other._state, other._confident = reference._state.copy(), reference._confident.copy()
-        other._mode, other._misses = reference._mode, reference._misses
+        other.target.take_position(reference.target)
         a, b = reference.update(frame), other.update(frame)
         box_diff.append(np.abs(np.subtract(a.box, b.box)).max())
         score_diff.append(abs(a.score - b.score))

@@ -19,6 +19,7 @@ Needs ``onnx`` (``pip install "dcffnet[onnx]"``); ``onnxruntime.quantization`` s
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import shutil
 import statistics
@@ -47,7 +48,7 @@ def collect_crops(tracker: "dcffnet.Tracker", root: Path, per_sequence: int, see
     if not sequences:
         raise SystemExit(f"no sequences (folders with groundtruth.txt) under {root}")
     rng = np.random.default_rng(seed)
-    net = tracker._net
+    net = tracker.runner.network
     feeds = []
     for seq in sequences:
         valid = np.flatnonzero(np.isfinite(seq.boxes).all(1))
@@ -58,9 +59,11 @@ def collect_crops(tracker: "dcffnet.Tracker", root: Path, per_sequence: int, see
             state = xywh_to_cxcywh(seq.boxes[i]).astype(np.float64)
             state[:2] += rng.normal(0, 0.15, 2) * state[2:]
             state[2:] *= np.exp(rng.normal(0, 0.1, 2))
-            crop = tracker._search_region(state).crop(read_frame(seq.frames[i]), tracker._pad_value)
+            target = copy.deepcopy(tracker.target)
+            target.box = state
+            crop = tracker.pipeline.search_region(target).crop(read_frame(seq.frames[i]), target.pad_value)
             feeds.append({"search": net.prepare(crop[None]),
-                          **{n: k.copy() for n, k in zip(net.kernel_names, tracker._template.kernels)}})
+                          **{n: k.copy() for n, k in zip(net.kernel_names, target.template.kernels)}})
     return feeds
 
 
@@ -104,7 +107,7 @@ def main() -> None:
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
     tracker = dcffnet.Tracker(args.weights, backend="onnx", threads=1)
-    folder = Path(tracker._net.folder)
+    folder = Path(tracker.runner.network.folder)
     feeds = collect_crops(tracker, args.data_root, args.per_sequence)
     fit, held = feeds[0::2], feeds[1::2]
     print(f"# {len(feeds)} crops from the training videos: {len(fit)} to fit int8 scales, {len(held)} to measure errors")

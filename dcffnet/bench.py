@@ -6,8 +6,9 @@ Sections (each optional):
   (template branch once per target, search branch + head per frame), the network's time per frame
   and ``Tracker.update`` FPS, at each thread count.
 * **speed**: end-to-end FPS of the checkpoint (PyTorch and, with onnxruntime, the ONNX backend)
-  beside NanoTrack v2 through OpenCV (``--peer-models``), at each thread count, on an idle machine
-  and with one competing busy process the benchmark starts and stops itself; ratio to NanoTrack.
+  beside NanoTrack v2 through OpenCV (``--peer-models``; and v3 through ONNX Runtime when the folder
+  has ``nanotrack_v3/``), at each thread count, on an idle machine and with one competing busy
+  process the benchmark starts and stops itself; ratio to NanoTrack v2.
 * **profile**: where one ``update`` spends its time (frame conversion, crop, tensor, network,
   decoding), per backend.
 * **multi**: :class:`~dcffnet.MultiTracker` time per frame and per target for N targets.
@@ -31,7 +32,6 @@ import platform
 import resource
 import statistics
 import time
-from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import cv2
@@ -251,7 +251,7 @@ def _measure_onnx(model: Any, z: torch.Tensor, x: torch.Tensor, frame: np.ndarra
                 os.environ.pop("DCFFNET_ONNX_CACHE", None)
             else:
                 os.environ["DCFFNET_ONNX_CACHE"] = previous
-        net = tracker._net
+        net = tracker.runner.network
         model_ms = _network_ms(net.track, x, net.template(z), frames, repeats)
         fps = _frame_rates(tracker, frame, frames, repeats)
     return {"onnx_model_ms": model_ms, "onnx_e2e_fps": statistics.median(fps)}
@@ -303,35 +303,14 @@ def multi_target_costs(make: Callable[[], Any], frames: Sequence[np.ndarray], bo
 
 
 def update_profile(tracker: Any, frames: Sequence[np.ndarray], box: Sequence[float]) -> dict[str, float]:
-    """Median milliseconds per frame of each step of a tracking ``update``: frame conversion, search
-    crop, crop -> tensor, network, decoding + state update (the same calls ``update`` makes on a
-    tracked frame, timed one by one)."""
-    from .frames import to_bgr
-
+    """Median milliseconds per frame of each stage of ``tracker.update`` (see
+    :data:`dcffnet.tracking.profile.STAGES`), timed on the real path with
+    :meth:`dcffnet.Tracker.profile` over ``frames[1:]`` after ``init`` on ``frames[0]``."""
     tracker.init(frames[0], tuple(box))
-    steps: dict[str, list[float]] = {"frame": [], "crop": [], "tensor": [], "network": [], "decode": []}
-
-    def profile_one(frame: np.ndarray) -> None:
-        t0 = time.perf_counter()
-        image = to_bgr(frame, tracker.color)
-        t1 = time.perf_counter()
-        region = tracker._search_region(tracker._state)
-        crop = region.crop(image, tracker._pad_value)
-        t2 = time.perf_counter()
-        tensor = tracker._to_tensor(crop)
-        t3 = time.perf_counter()
-        output = tracker._net.track(tensor, tracker._template)
-        t4 = time.perf_counter()
-        tracker._follow(output, region, image)
-        t5 = time.perf_counter()
-        for name, a, b in (("frame", t0, t1), ("crop", t1, t2), ("tensor", t2, t3), ("network", t3, t4),
-                           ("decode", t4, t5)):
-            steps[name].append((b - a) * 1000)
-
-    for frame in frames[1:]:
-        with torch.inference_mode():
-            tracker._with_threads(profile_one, frame)
-    return {name: statistics.median(values) for name, values in steps.items()}
+    with tracker.profile() as times:
+        for frame in frames[1:]:
+            tracker.update(frame)
+    return times.medians()
 
 
 def memory_curve(make: Callable[[], Any], frames: Sequence[np.ndarray], box: Sequence[float], total: int,
@@ -369,7 +348,7 @@ def _exporter_available() -> bool:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``dcffnet bench`` options."""
     parser.add_argument("--weights", default="default", help="checkpoint to benchmark (folder, bundled name or hub id)")
-    parser.add_argument("--peer-models", default=None, help="folder with NanoTrack v2's ONNX files (omit: no peer)")
+    parser.add_argument("--peer-models", default=None, help="folder with NanoTrack v2's ONNX files, v3's in nanotrack_v3/ (omit: no peer)")
     parser.add_argument("--video", default=None, help="video to track (default: a generated 640x480 clip)")
     parser.add_argument("--box", default=None, help="x,y,w,h of the target in the video's first frame")
     parser.add_argument("--frames", type=int, default=150, help="frames per timed run")
@@ -385,7 +364,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> None:
     """Print the benchmark sections selected in ``args`` (see :func:`add_arguments`)."""
-    from .eval.peers import OpenCVTracker
+    from .eval.nanotrack import NANOTRACK_V3, NanoTrackNetwork, NanoTrackOnnx
+    from .eval.peers import OpenCVTracker, PeerUnavailable
     from .models import DCFFNet, list_models
     from .tracking import MultiTracker, Tracker
 
@@ -429,6 +409,13 @@ def run(args: argparse.Namespace) -> None:
                 trackers[f"dcffnet {args.weights} (onnx)"] = lambda t: Tracker(model=model, threads=t, backend="onnx")
             if args.peer_models:
                 trackers["NanoTrack v2 (OpenCV)"] = lambda t: OpenCVTracker("nano", args.peer_models)
+                try:
+                    NanoTrackNetwork(args.peer_models, NANOTRACK_V3)  # files present and runnable
+                except PeerUnavailable as exc:
+                    print(f"# NanoTrack v3 skipped: {exc}")
+                else:  # ONNX Runtime threads; auto: all cores, like OpenCV's default
+                    trackers["NanoTrack v3 (ONNX Runtime)"] = lambda t: NanoTrackOnnx.from_folder(
+                        args.peer_models, NANOTRACK_V3, threads=cpus if t == "auto" else t)
             results: dict[tuple[str, "int | str", bool], float] = {}
             settings: list[int | str] = [*args.threads, "auto"]  # auto: dcffnet's choice, OpenCV's default
             for busy in (False,) if args.no_busy else (False, True):
@@ -441,7 +428,8 @@ def run(args: argparse.Namespace) -> None:
             peer = "NanoTrack v2 (OpenCV)" if args.peer_models else None
             print("\n## End-to-end speed\n")
             print("threads: intra-op threads of dcffnet's network (auto: `threads=\"auto\"`, chosen while "
-                  f"tracking) and `cv2.setNumThreads` for NanoTrack (auto: OpenCV's default, {cpus})\n")
+                  f"tracking), `cv2.setNumThreads` for NanoTrack v2 (auto: OpenCV's default, {cpus}) and "
+                  f"ONNX Runtime's intra-op threads for NanoTrack v3 (auto: {cpus})\n")
             print("| tracker | threads | machine | FPS | x NanoTrack (same threads) |")
             print("|---|---:|---|---:|---:|")
             for (name, threads, busy), fps in results.items():
@@ -461,12 +449,14 @@ def run(args: argparse.Namespace) -> None:
                 print(line)
         if "profile" in args.sections:
             print("\n## Where an update's time goes (median ms per frame, one thread)\n")
-            print("| backend | frame conversion | search crop | crop -> tensor | network | decode + state | total |")
-            print("|---|---:|---:|---:|---:|---:|---:|")
+            from .tracking.profile import STAGES
+
+            print("| backend | " + " | ".join(STAGES) + " | total |")
+            print("|---|" + "---:|" * (len(STAGES) + 1))
             backends = ["torch"] + (["onnx"] if _onnx_available() else [])
             for backend in backends:
                 p = update_profile(Tracker(model=model, threads=1, backend=backend), frames, box)
-                print(f"| {backend} | " + " | ".join(f"{p[k]:.3f}" for k in ("frame", "crop", "tensor", "network", "decode"))
+                print(f"| {backend} | " + " | ".join(f"{p.get(k, 0.0):.3f}" for k in STAGES)
                       + f" | {sum(p.values()):.3f} |")
         if "multi" in args.sections:
             print("\n## MultiTracker: N targets, one batched pass per frame\n")

@@ -6,9 +6,30 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from .fields import reject_unknown_keys
+from .fields import check_int, check_real, reject_unknown_keys, short_repr
 
-__all__ = ["TrackerHParams", "PRESETS", "get_preset", "resolve_hparams"]
+__all__ = ["TrackerHParams", "HPARAM_BOUNDS", "REDETECT_TILES_MAX", "PRESETS", "get_preset", "resolve_hparams"]
+
+#: most search crops a lost frame may batch (each costs one search crop's activations)
+REDETECT_TILES_MAX = 64
+#: ``(low, high, kind)`` of every field: ``kind`` ``"int"`` (an integer in [low, high]), ``"real"``
+#: (a finite number in [low, high]) or ``"open"`` (in (low, high])
+HPARAM_BOUNDS: dict[str, tuple[float, float, str]] = {
+    "penalty_k": (0.0, 100.0, "real"),
+    "window_influence": (0.0, 1.0, "real"),
+    "lr": (0.0, 1.0, "real"),
+    "context": (0.0, 10.0, "real"),
+    "min_size": (0.0, 10000.0, "open"),
+    "size_calibration": (0.0, 1.0, "real"),
+    "size_scale": (0.25, 4.0, "real"),
+    "lost_threshold": (0.0, 1.0, "real"),
+    "lost_after": (1, 1_000_000, "int"),
+    "found_threshold": (0.0, 1.0, "real"),
+    "redetect_tiles": (0, REDETECT_TILES_MAX, "int"),
+    "redetect_growth": (1.0, 10.0, "real"),
+    "motion_prior": (0.0, 2.0, "real"),
+    "motion_smoothing": (0.0, 1.0, "open"),
+}
 
 
 @dataclass(frozen=True)
@@ -44,6 +65,10 @@ class TrackerHParams:
             re-detection off (the tracker then only searches around the last confident box).
         redetect_growth: the searched region grows by this factor per lost frame, from the normal
             search region up to the whole frame, which is then swept tile by tile.
+        motion_prior: the :class:`~dcffnet.tracking.components.MotionPrior` component: the search
+            region is centred this fraction of the target's smoothed velocity ahead of the last
+            box (0 = off: the component is not built).
+        motion_smoothing: weight of the newest displacement in that velocity (in (0, 1]).
     """
 
     penalty_k: float = 0.04
@@ -58,43 +83,40 @@ class TrackerHParams:
     found_threshold: float = 0.6
     redetect_tiles: int = 9
     redetect_growth: float = 1.5
+    motion_prior: float = 0.0
+    motion_smoothing: float = 0.5
 
     def __post_init__(self) -> None:
-        for name in ("lost_after", "redetect_tiles"):
+        """Check every field against :data:`HPARAM_BOUNDS` (type, finiteness, range).
+
+        Raises:
+            TypeError: a field that is not a number (or not an integer where one is needed).
+            ValueError: NaN, infinite or out of range, naming the field and its range.
+        """
+        for name, (low, high, kind) in HPARAM_BOUNDS.items():
             value = getattr(self, name)
-            if isinstance(value, float) and value.is_integer():  # from a tuning grid / JSON
-                object.__setattr__(self, name, int(value))
-            if not isinstance(getattr(self, name), int) or isinstance(getattr(self, name), bool):
-                raise ValueError(f"{name} must be an integer, got {value!r}")
-        if self.lost_after < 1:
-            raise ValueError(f"lost_after must be >= 1 frame, got {self.lost_after}")
-        if self.redetect_tiles < 0:
-            raise ValueError(f"redetect_tiles must be >= 0, got {self.redetect_tiles}")
-        if not 0.0 <= self.lost_threshold <= self.found_threshold <= 1.0:
+            if kind == "int":
+                checked: float = check_int(value, name, int(low), int(high))  # 9.0 from a tuning grid / JSON
+            else:
+                checked = check_real(value, name, low, high, low_open=kind == "open")
+            object.__setattr__(self, name, checked)
+        if self.lost_threshold > self.found_threshold:
             raise ValueError(f"need 0 <= lost_threshold <= found_threshold <= 1, got {self.lost_threshold} "
                              f"and {self.found_threshold}")
-        if self.redetect_growth < 1.0:
-            raise ValueError(f"redetect_growth must be >= 1, got {self.redetect_growth}")
-        if not 0.0 <= self.window_influence <= 1.0:
-            raise ValueError(f"window_influence must be in [0, 1], got {self.window_influence}")
-        if not 0.0 <= self.lr <= 1.0:
-            raise ValueError(f"lr must be in [0, 1], got {self.lr}")
-        if self.penalty_k < 0:
-            raise ValueError(f"penalty_k must be >= 0, got {self.penalty_k}")
-        if self.context < 0:
-            raise ValueError(f"context must be >= 0, got {self.context}")
-        if self.min_size <= 0:
-            raise ValueError(f"min_size must be > 0 pixels, got {self.min_size}")
-        if not 0.0 <= self.size_calibration <= 1.0:
-            raise ValueError(f"size_calibration must be in [0, 1], got {self.size_calibration}")
-        if not 0.25 <= self.size_scale <= 4.0:
-            raise ValueError(f"size_scale must be in [0.25, 4], got {self.size_scale}")
 
     def to_dict(self) -> dict[str, float]:
         return dataclasses.asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "TrackerHParams":
+        """The hyper-parameters in ``data`` (missing fields: the defaults).
+
+        Raises:
+            TypeError: ``data`` is not a mapping, or a value of the wrong type.
+            ValueError: an unknown key, or a value out of its range (see :data:`HPARAM_BOUNDS`).
+        """
+        if not isinstance(data, dict):
+            raise TypeError(f"tracker hyper-parameters must be a mapping of field to value, got {short_repr(data)}")
         reject_unknown_keys(cls, data, "tracker hyper-parameter(s)")
         return cls(**data)
 

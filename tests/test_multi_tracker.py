@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 
 import numpy as np
@@ -31,13 +32,12 @@ def test_batched_pass_equals_separate_passes(model, clip):
     multi = dcffnet.MultiTracker(model=model)
     ids = [multi.add(frames[0], tuple(gt[k, 0])) for k in range(len(gt))]
     for frame in frames[1:10]:
-        states = {i: multi.tracker(i)._state.copy() for i in ids}
+        states = {i: copy.deepcopy(multi.target(i)) for i in ids}
         results = multi.update(frame)
         for i in ids:
             single = dcffnet.Tracker(model=model)
             single.init(frames[0], tuple(gt[ids.index(i), 0]))
-            single._state = states[i].copy()  # the state the batched pass started from
-            single._confident = states[i].copy()
+            single.target.take_position(states[i])  # the state the batched pass started from
             expected = single.update(frame)
             assert np.abs(np.array(results[i].box) - np.array(expected.box)).max() < 1e-3
             assert abs(results[i].score - expected.score) < 1e-4

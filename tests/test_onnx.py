@@ -87,7 +87,7 @@ def test_onnx_backend_matches_torch_over_a_clip(monkeypatch, tmp_path):
     a.init(frames[0], gt[0])
     b.init(frames[0], gt[0])
     for frame in frames[1:]:
-        b._state, b._confident = a._state.copy(), a._state.copy()
+        b.target.take_position(a.target)
         ra, rb = a.update(frame), b.update(frame)
         assert np.abs(np.array(ra.box) - np.array(rb.box)).max() < 0.01
         assert abs(ra.score - rb.score) < 1e-3

@@ -3,17 +3,14 @@ same weights, else one exported on demand into a cache folder (``Tracker(backend
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
 
-import torch
-
-from .onnx_export import export_onnx
-from .onnx_format import ONNX_FILES, state_digest
+from ..errors import CheckpointError
+from .onnx_format import ONNX_FILES, read_manifest, state_digest
 from .onnx_runtime import OnnxNetwork, import_onnxruntime
 
 __all__ = ["onnx_cache_dir", "export_matches", "onnx_network_for"]
@@ -26,16 +23,15 @@ def onnx_cache_dir() -> Path:
 
 def export_matches(folder: Path, digest: str) -> bool:
     """Whether ``folder`` holds an export made from weights with this :func:`state_digest`."""
-    path = folder / ONNX_FILES["manifest"]
-    if not path.is_file():
+    if not (folder / ONNX_FILES["manifest"]).is_file():
         return False
     try:
-        return json.loads(path.read_text()).get("state_sha256") == digest
-    except (json.JSONDecodeError, AttributeError):
+        return read_manifest(folder).get("state_sha256") == digest
+    except CheckpointError:  # a malformed export is not this one
         return False
 
 
-def onnx_network_for(model: Any, threads: int | None = 1, device: "str | torch.device" = "cpu",
+def onnx_network_for(model: Any, threads: int | None = 1, device: Any = "cpu",
                      digest: str | None = None) -> "OnnxNetwork":
     """An :class:`OnnxNetwork` computing ``model`` (a DCFFNet): the export in its checkpoint folder
     when that was made from these exact weights, else one from the cache, exported there first if
@@ -49,6 +45,8 @@ def onnx_network_for(model: Any, threads: int | None = 1, device: "str | torch.d
         return OnnxNetwork(source, threads=threads, device=device)
     cached = onnx_cache_dir() / digest[:32]
     if not export_matches(cached, digest):
+        from .onnx_export import export_onnx
+
         cached.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=".export-", dir=cached.parent))
         try:

@@ -20,8 +20,10 @@ tuned tracking values and the calibration travel with it) plus ``onnx.json`` des
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import tempfile
 import warnings
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,7 @@ import torch
 from torch import nn
 
 from ..checkpoint import sha256_file
+from ..fields import check_int, short_repr
 from ..models.dcffnet import DCFFNet, TemplateFeatures
 from ..models.fuse import fuse_batchnorm
 from ..models.fusion import banded_correlation, toeplitz_bands
@@ -37,7 +40,11 @@ from ..version import __version__
 from .onnx_format import ONNX_FILES, ONNX_FORMAT, state_digest
 from .onnx_runtime import OnnxNetwork
 
-__all__ = ["export_onnx", "kernel_names"]
+__all__ = ["export_onnx", "kernel_names", "check_export_target", "OPSETS"]
+
+#: ONNX opsets the export supports: 11 is the first in which the correlations' slices and gathers
+#: export, 20 the last that torch's TorchScript exporter supports
+OPSETS = (11, 20)
 
 _STAGES = ("stage1", "stage2", "final")
 _KERNEL_NAMES = {"stage1": "kernel_stage1", "stage2": "kernel_stage2", "final": "kernel_head"}
@@ -89,6 +96,37 @@ class SearchGraph(nn.Module):
         return tuple(out[k] for k in ("cls", "reg", "response") if k in out)
 
 
+def check_export_target(folder: "str | os.PathLike[str]", opset: int) -> Path:
+    """Check an export's arguments before anything is computed: ``opset`` in :data:`OPSETS` and
+    ``folder`` a folder that can be created and written to (probed by creating it and a temporary
+    file in it; folders the probe created are removed again, so a refused export leaves nothing).
+
+    Returns:
+        The folder.
+
+    Raises:
+        TypeError: ``opset`` is not an integer, or ``folder`` not a path.
+        ValueError: ``opset`` out of range, or ``folder`` cannot be created or written (naming it and why).
+    """
+    check_int(opset, "opset", *OPSETS)
+    if not isinstance(folder, (str, os.PathLike)) or isinstance(folder, bytes):
+        raise TypeError(f"the ONNX export folder must be a path (str or os.PathLike), got {short_repr(folder)}")
+    out = Path(folder)
+    missing = [p for p in (out, *out.parents) if not p.exists()]
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as exc:
+        raise ValueError(f"cannot write the ONNX export to {str(out)!r}: {exc.strerror or exc}; "
+                         "pass a folder that can be created and written to") from None
+    finally:
+        for created in missing:  # deepest first
+            with contextlib.suppress(OSError):
+                created.rmdir()
+    return out
+
+
 def export_onnx(model: DCFFNet, folder: "str | os.PathLike[str]", *, opset: int = 17,
                 check: bool = True) -> Path:
     """Write ``model`` to ``folder`` as ``template.onnx`` + ``search.onnx`` + ``onnx.json``, next
@@ -97,15 +135,20 @@ def export_onnx(model: DCFFNet, folder: "str | os.PathLike[str]", *, opset: int 
     Args:
         model: the network (its ``checkpoint_info`` tracking values and calibration are kept).
         folder: output folder, created if needed; existing export files are replaced.
-        opset: ONNX opset of the graphs.
+        opset: ONNX opset of the graphs, in :data:`OPSETS`.
         check: run the graphs once with ONNX Runtime (when installed) and compare them with the
             PyTorch network (raises ``RuntimeError`` beyond 1e-3 relative error).
 
     Returns:
         The folder. Needs the ``onnx`` package (``pip install "dcffnet[onnx]"``).
+
+    Raises:
+        TypeError / ValueError: not a DCFFNet, an opset outside :data:`OPSETS`, or a folder that
+            cannot be written (see :func:`check_export_target`).
     """
     if not isinstance(model, DCFFNet):
         raise TypeError(f"model must be a DCFFNet, got {type(model).__name__}")
+    check_export_target(folder, opset)
     try:
         import onnx  # noqa: F401  (torch.onnx needs it)
     except ImportError as exc:

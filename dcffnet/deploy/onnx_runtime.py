@@ -7,18 +7,16 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
-import torch
 
 from ..checkpoint import sha256_file
 from ..errors import CheckpointError
 from ..fields import is_positive_int
-from .onnx_format import ONNX_FILES, ONNX_FORMAT
+from .onnx_format import check_graph_signature, read_manifest
 
 __all__ = ["OnnxNetwork", "OnnxTemplate"]
 
@@ -28,9 +26,9 @@ class OnnxTemplate(NamedTuple):
 
     kernels: tuple[np.ndarray, ...]
 
-    def index_select(self, index: torch.Tensor) -> "OnnxTemplate":
-        """The kernels of the targets at ``index`` (a 1-D long tensor)."""
-        idx = index.cpu().numpy()
+    def index_select(self, index: Any) -> "OnnxTemplate":
+        """The kernels of the targets at ``index`` (1-D integers: a numpy array, a sequence or a torch tensor)."""
+        idx = np.asarray(index.cpu() if hasattr(index, "cpu") else index)
         return OnnxTemplate(tuple(k[idx] for k in self.kernels))
 
     @staticmethod
@@ -62,27 +60,16 @@ class OnnxNetwork:
         device: ``"cpu"`` or ``"cuda[:N]"`` (needs the ``onnxruntime-gpu`` build).
 
     Raises:
-        CheckpointError: a missing or newer ``onnx.json``, a missing graph file or a sha256 mismatch.
+        CheckpointError: a missing, newer or malformed ``onnx.json`` (see
+            :func:`~dcffnet.deploy.onnx_format.read_manifest`), a missing graph file or a sha256 mismatch.
         ImportError: onnxruntime is not installed.
     """
 
     def __init__(self, folder: "str | os.PathLike[str]", threads: int | None = 1,
-                 device: "str | torch.device" = "cpu") -> None:
+                 device: Any = "cpu") -> None:
         ort = import_onnxruntime()
         self.folder = folder = Path(folder)
-        path = folder / ONNX_FILES["manifest"]
-        if not path.is_file():
-            raise CheckpointError(f"{folder} has no {ONNX_FILES['manifest']}: not an ONNX export "
-                                  "(write one with `dcffnet export CHECKPOINT --onnx OUT`)")
-        try:
-            manifest = json.loads(path.read_text())
-        except json.JSONDecodeError as exc:
-            raise CheckpointError(f"{path} is not valid JSON: {exc}") from exc
-        if not isinstance(manifest, dict) or not isinstance(manifest.get("format"), int) \
-                or manifest["format"] > ONNX_FORMAT:
-            raise CheckpointError(f"{path}: export format {manifest.get('format') if isinstance(manifest, dict) else None!r} "
-                                  f"is not one this dcffnet reads ({ONNX_FORMAT}); upgrade dcffnet")
-        self.manifest = manifest
+        self.manifest = manifest = read_manifest(folder)
         for part in ("template", "search"):
             file = folder / manifest[part]["file"]
             if not file.is_file():
@@ -90,22 +77,39 @@ class OnnxNetwork:
             expected = manifest.get("sha256", {}).get(manifest[part]["file"])
             if expected is not None and sha256_file(file) != expected:
                 raise CheckpointError(f"{file}: sha256 does not match onnx.json (corrupt or modified file)")
-        device = torch.device(device)
+        device_type, _, index = str(device).partition(":")
+        if device_type not in ("cpu", "cuda") or (index and not index.isdigit()):
+            raise ValueError(f"device must be 'cpu', 'cuda' or 'cuda:N' (or a torch.device), got {device!r}")
         providers: list[Any] = ["CPUExecutionProvider"]
-        if device.type == "cuda":
+        if device_type == "cuda":
             if "CUDAExecutionProvider" not in ort.get_available_providers():
                 raise RuntimeError("device='cuda' with the ONNX backend needs onnxruntime-gpu "
                                    "(CUDAExecutionProvider is not available)")
-            providers = [("CUDAExecutionProvider", {"device_id": device.index or 0}), "CPUExecutionProvider"]
-        self.device = device
+            providers = [("CUDAExecutionProvider", {"device_id": int(index or 0)}), "CPUExecutionProvider"]
+        #: ``"cpu"`` or ``"cuda[:N]"``
+        self.device = str(device)
         self._ort = ort
         self._providers = providers
         self._sessions: dict[int | None, tuple[Any, Any]] = {}
         self.threads = threads
+        check_graph_signature(folder, manifest, {"template": self.template_session, "search": self.search_session})
         self.kernel_names = list(manifest["template"]["outputs"])
         self.output_names = list(manifest["search"]["outputs"])
         self.template_shape = tuple(manifest["template"]["inputs"]["template"])
         self.search_shape = tuple(manifest["search"]["inputs"]["search"])
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (and deep-copied) without its sessions, which are reopened on unpickling."""
+        state = self.__dict__.copy()
+        for name in ("_ort", "_sessions", "template_session", "search_session"):
+            state.pop(name, None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._ort = import_onnxruntime()
+        self._sessions = {}
+        self.threads = state["_threads"]
 
     @property
     def threads(self) -> int | None:
@@ -135,20 +139,20 @@ class OnnxNetwork:
         return np.ascontiguousarray(crops.transpose(0, 3, 1, 2), dtype=np.float32)
 
     @staticmethod
-    def _numpy(crops: "np.ndarray | torch.Tensor", shape: tuple[int, ...], name: str) -> np.ndarray:
-        if isinstance(crops, torch.Tensor):
+    def _numpy(crops: Any, shape: tuple[int, ...], name: str) -> np.ndarray:
+        if not isinstance(crops, np.ndarray) and hasattr(crops, "detach"):  # a torch tensor
             crops = crops.detach().float().cpu().numpy()
         if crops.ndim != 4 or tuple(crops.shape[1:]) != shape[1:]:
             raise ValueError(f"{name} crops must be (B, {', '.join(map(str, shape[1:]))}), got {tuple(crops.shape)}")
         return np.ascontiguousarray(crops, dtype=np.float32)
 
-    def template(self, z: "np.ndarray | torch.Tensor") -> OnnxTemplate:
+    def template(self, z: Any) -> OnnxTemplate:
         """Kernels for template crops ``z`` ``(B, 3, T, T)`` (float BGR 0-255, numpy or torch)."""
         arr = self._numpy(z, self.template_shape, "template")
         parts = [self.template_session.run(self.kernel_names, {"template": arr[i:i + 1]}) for i in range(len(arr))]
         return OnnxTemplate(tuple(np.concatenate(k, 0) for k in zip(*parts)))
 
-    def track(self, x: "np.ndarray | torch.Tensor", template: OnnxTemplate) -> dict[str, np.ndarray]:
+    def track(self, x: Any, template: OnnxTemplate) -> dict[str, np.ndarray]:
         """Head maps (numpy, batch first) for search crops ``x`` ``(B, 3, S, S)`` (float BGR 0-255,
         numpy or torch) against ``template`` (same batch size; the graphs have batch 1, so a
         batch runs sample by sample)."""

@@ -25,13 +25,10 @@ import torch
 from torch import nn
 from torchvision.models.resnet import Bottleneck
 
-from .config import ModelConfig
-from .mobilenet import MOBILE_STRIDE, mobile_feature_sizes
+from .shapes import BLOCK2_STRIDE, STEM_STRIDE, backbone_stride, feature_sizes
 
 __all__ = ["Stem", "make_resnet_stage", "Neck", "STEM_STRIDE", "BLOCK2_STRIDE", "feature_sizes", "backbone_stride"]
 
-STEM_STRIDE = 3
-BLOCK2_STRIDE = 2
 
 
 def _conv_bn(cin: int, cout: int, kernel: int, stride: int = 1, padding: int = 0, relu: bool = True) -> nn.Sequential:
@@ -94,33 +91,3 @@ class Neck(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.conv6(self.conv5(self.conv4(x)))
-
-
-def _conv_out(n: int, kernel: int, stride: int = 1, padding: int = 0) -> int:
-    return (n + 2 * padding - kernel) // stride + 1
-
-
-def backbone_stride(config: ModelConfig) -> int:
-    """Total stride (input pixels per feature cell) at the neck."""
-    if config.backbone == "mobilenet":
-        return MOBILE_STRIDE
-    return STEM_STRIDE * BLOCK2_STRIDE
-
-
-def feature_sizes(config: ModelConfig, input_size: int) -> dict[str, int]:
-    """Side length of every backbone output for a square input of ``input_size`` pixels
-    (``stem`` is the map CF module 1 sees, ``block3`` the one CF module 2 sees)."""
-    sizes: dict[str, int] = {}
-    if config.backbone == "mobilenet":
-        sizes.update(mobile_feature_sizes(input_size))
-        n = sizes["block3"]
-    else:
-        n = _conv_out(input_size, 7, STEM_STRIDE, 6)
-        sizes["conv1"] = sizes["conv2"] = sizes["conv3"] = sizes["stem"] = n
-        n = _conv_out(n, 3, BLOCK2_STRIDE, 1)
-        sizes["block2"] = sizes["block3"] = n
-    sizes["conv4"] = n
-    shrink = 2 - 2 * config.neck_padding
-    sizes["conv5"] = n - shrink
-    sizes["conv6"] = n - 2 * shrink
-    return sizes

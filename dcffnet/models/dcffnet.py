@@ -13,14 +13,16 @@ from torch import nn
 from ..checkpoint import CheckpointInfo, read_checkpoint, resolve_checkpoint, upload_checkpoint, write_checkpoint
 from ..devices import resolve_device
 from ..errors import CheckpointError
-from ..geometry import ResponseGeometry
 from ..hparams import TrackerHParams
-from .backbone import BLOCK2_STRIDE, Neck, Stem, backbone_stride, feature_sizes, make_resnet_stage
+from .backbone import Neck, Stem, make_resnet_stage
+from .ban_head import BANHead
 from .config import ModelConfig
 from .fusion import Correlate, CorrelationFusion
 from .heads import CARHead, SiamFCHead
 from .mobilenet import mobile_stages
-from .registry import get_config, list_models
+from .nanotrack_v3_backbone import nanotrack_v3_stages
+from .shapes import BLOCK2_STRIDE, feature_sizes, response_geometry, template_crop_window
+from .registry import config_from_checkpoint, get_config
 
 __all__ = ["DCFFNet", "TemplateFeatures", "create"]
 
@@ -70,8 +72,9 @@ class DCFFNet(nn.Module):
         self.config = config = config or ModelConfig()
         self.architecture = architecture
         self.checkpoint_info: CheckpointInfo | None = None
-        if config.backbone == "mobilenet":
-            self.stem, self.block2, self.block3 = mobile_stages()
+        if config.backbone in ("mobilenet", "nanotrack_v3"):
+            stages = mobile_stages if config.backbone == "mobilenet" else nanotrack_v3_stages
+            self.stem, self.block2, self.block3 = stages()
             stem_out, block3_out = self.stem.out_channels, self.block3.out_channels
         else:
             stem_out, block3_out = config.stem_channels[2], config.block3_planes * 4
@@ -85,10 +88,26 @@ class DCFFNet(nn.Module):
         self.cf2 = (CorrelationFusion(block3_out, config.template_fusion, config.cf_upsample)
                     if config.uses_second_cf else None)
         self.feature_channels = block3_out
-        self.neck = Neck(block3_out, config.neck_channels, config.neck_padding)
+        if config.backbone == "nanotrack_v3":
+            # NanoTrack v3 applies no neck: its head sees the last stage (see nanotrack_v3_backbone)
+            if config.neck_channels != block3_out:
+                raise ValueError(f"backbone 'nanotrack_v3' has no neck: neck_channels must be its width "
+                                 f"{block3_out}, got {config.neck_channels}")
+            self.neck: nn.Module = nn.Identity()
+        else:
+            self.neck = Neck(block3_out, config.neck_channels, config.neck_padding)
+        t_sizes = feature_sizes(config, config.template_size)
+        s_sizes = feature_sizes(config, config.search_size)
+        if t_sizes["conv6"] < 1:
+            raise ValueError(f"template_size={config.template_size} is too small: the template map vanishes")
         if config.head == "car":
             self.head: nn.Module = CARHead(config.neck_channels, config.head_channels, config.tower_convs,
                                            config.gn_groups)
+        elif config.head == "ban":
+            if config.template_crop:
+                raise ValueError(f"head 'ban' crops its depthwise kernel itself and needs the whole template map: "
+                                 f"template_crop must be 0, got {config.template_crop}")
+            self.head = BANHead(config.neck_channels, config.head_channels, t_sizes["conv6"], config.tower_convs)
         else:
             self.head = SiamFCHead(config.siamfc_scale_init)
         self.register_buffer("pixel_mean", torch.tensor(config.pixel_mean).view(1, 3, 1, 1), persistent=False)
@@ -96,27 +115,9 @@ class DCFFNet(nn.Module):
         # BGR 0-255 straight in (dcffnet_mobile, NanoTrack's convention): skip two whole-crop passes
         self._identity_input = (all(m == 0.0 for m in config.pixel_mean) and all(v == 1.0 for v in config.pixel_std))
 
-        t_sizes = feature_sizes(config, config.template_size)
-        s_sizes = feature_sizes(config, config.search_size)
-        if t_sizes["conv6"] < 1:
-            raise ValueError(f"template_size={config.template_size} is too small: the template map vanishes")
-        kernel = t_sizes["conv6"]
-        crop_start = 0
-        if config.template_crop:
-            if config.template_crop > kernel or (kernel - config.template_crop) % 2:
-                raise ValueError(f"template_crop={config.template_crop} must be <= the template map side ({kernel}) "
-                                 "and differ from it by an even number of cells")
-            crop_start = (kernel - config.template_crop) // 2
-            kernel = config.template_crop
-        self._template_crop = (crop_start, kernel) if config.template_crop else None
+        self._template_crop = template_crop_window(config)
         self.feature_sizes = {"template": t_sizes, "search": s_sizes}
-        self.geometry = ResponseGeometry(
-            template_size=config.template_size,
-            search_size=config.search_size,
-            stride=backbone_stride(config),
-            size=s_sizes["conv6"] - kernel + 1,
-            kernel_offset=crop_start,
-        )
+        self.geometry = response_geometry(config)
 
     # ----------------------------------------------------------------------------------------
     def _normalise(self, crops: torch.Tensor) -> torch.Tensor:
@@ -222,13 +223,7 @@ class DCFFNet(nn.Module):
         Raises:
             CheckpointError: an architecture name this library does not know, or invalid ``model_args``.
         """
-        if info.architecture != "custom" and info.architecture not in list_models():
-            raise CheckpointError(f"unknown architecture {info.architecture!r} in config.json; known: {list_models()}")
-        try:
-            model_config = ModelConfig.from_dict(info.model_args)
-        except (TypeError, ValueError) as exc:
-            raise CheckpointError(f"invalid model_args in config.json: {exc}") from exc
-        return cls(model_config, architecture=info.architecture)
+        return cls(config_from_checkpoint(info), architecture=info.architecture)
 
     def load_state_strict(self, state: dict[str, torch.Tensor], source: str = "the checkpoint") -> None:
         """``load_state_dict`` that names every missing, unexpected, mis-shaped or mis-typed key.

@@ -20,45 +20,15 @@ Input: BGR 0-255, no normalisation (NanoTrack's convention).
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
-from typing import NamedTuple
 
 import torch
 from torch import nn
 
+from .shapes import MOBILE_STRIDE, MOBILE_STRIDES, NANOTRACK_BLOCKS, STEM_CHANNELS, BlockSpec, mobile_feature_sizes
+
 __all__ = ["BlockSpec", "NANOTRACK_BLOCKS", "MobileStage", "mobile_stages", "mobile_feature_sizes",
            "load_nanotrack_backbone", "MOBILE_STRIDES", "MOBILE_STRIDE"]
-
-
-class BlockSpec(NamedTuple):
-    """One inverted-residual block: ``cin -> expand -> cout`` with a ``kernel`` x ``kernel`` depthwise conv."""
-
-    cin: int
-    expand: int        # 0: no 1x1 expansion (the depthwise conv runs on ``cin`` channels)
-    cout: int
-    kernel: int
-    stride: int
-    se: int            # squeeze-excite bottleneck width; 0: no SE
-    act: str           # "relu" or "hswish"
-    se_before_act: bool
-
-
-# features.1 ... features.8 of NanoTrack v2's backbone (read off its ONNX graph).
-NANOTRACK_BLOCKS: tuple[BlockSpec, ...] = (
-    BlockSpec(16, 0, 16, 3, 2, 8, "relu", False),
-    BlockSpec(16, 72, 24, 3, 2, 0, "relu", False),
-    BlockSpec(24, 88, 24, 3, 1, 0, "relu", False),
-    BlockSpec(24, 96, 40, 5, 2, 24, "hswish", True),
-    BlockSpec(40, 240, 40, 5, 1, 64, "hswish", True),
-    BlockSpec(40, 240, 40, 5, 1, 64, "hswish", True),
-    BlockSpec(40, 120, 48, 5, 1, 32, "hswish", True),
-    BlockSpec(48, 144, 48, 5, 1, 40, "hswish", True),
-)
-STEM_CHANNELS = 16
-# Strides of (stem, block2, block3) relative to their inputs (every stride-2 conv pads k // 2).
-MOBILE_STRIDES = (8, 2, 1)
-MOBILE_STRIDE = math.prod(MOBILE_STRIDES)
 
 
 def _act(kind: str) -> nn.Module:
@@ -122,15 +92,6 @@ def mobile_stages() -> tuple[MobileStage, MobileStage, MobileStage]:
     block2.out_channels = NANOTRACK_BLOCKS[5].cout
     block3.out_channels = NANOTRACK_BLOCKS[7].cout
     return stem, block2, block3
-
-
-def mobile_feature_sizes(input_size: int) -> dict[str, int]:
-    """Side of the stem / block2 / block3 outputs for a square input (every stride-2 conv pads k//2)."""
-    stem = input_size
-    for _ in range(int(math.log2(MOBILE_STRIDES[0]))):
-        stem = math.ceil(stem / 2)
-    block2 = math.ceil(stem / MOBILE_STRIDES[1])
-    return {"stem": stem, "block2": block2, "block3": math.ceil(block2 / MOBILE_STRIDES[2])}
 
 
 def _weighted_layers(stages: tuple[nn.Module, ...]) -> list[nn.Module]:

@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 from .config import ModelConfig
 
-__all__ = ["register_model", "list_models", "get_config"]
+__all__ = ["config_from_checkpoint", "register_model", "list_models", "get_config"]
 
 _REGISTRY: dict[str, Callable[[], ModelConfig]] = {}
 
@@ -86,3 +86,30 @@ def _dcffnet_mobile() -> ModelConfig:
     return ModelConfig(backbone="mobilenet", neck_channels=64, neck_padding=1, template_crop=4, head_channels=64,
                        tower_convs=3, gn_groups=16, template_size=127, search_size=255,
                        pixel_mean=(0.0, 0.0, 0.0), pixel_std=(1.0, 1.0, 1.0))
+
+
+@register_model("dcffnet_v3")
+def _dcffnet_v3() -> ModelConfig:
+    """NanoTrack v3's network (MobileNetV3 backbone with BatchNorm, no neck, its BAN head with
+    pixel-wise + depthwise correlation and 6-block separable towers; 15x15 response, stride 16) with
+    both correlation-fusion modules; BGR 0-255 input. Import v3's trained tensors with
+    :func:`dcffnet.models.import_nanotrack_v3`, which starts the CF modules at zero output."""
+    return ModelConfig(backbone="nanotrack_v3", neck_channels=96, head="ban", head_channels=96, tower_convs=6,
+                       template_size=127, search_size=255, pixel_mean=(0.0, 0.0, 0.0), pixel_std=(1.0, 1.0, 1.0))
+
+
+def config_from_checkpoint(info: Any) -> ModelConfig:
+    """The :class:`ModelConfig` a checkpoint's :class:`~dcffnet.checkpoint.CheckpointInfo` describes
+    (its ``architecture`` must be registered or ``"custom"``; ``model_args`` every field).
+
+    Raises:
+        CheckpointError: an architecture name this library does not know, or invalid ``model_args``.
+    """
+    from ..errors import CheckpointError
+
+    if info.architecture != "custom" and info.architecture not in list_models():
+        raise CheckpointError(f"unknown architecture {info.architecture!r} in config.json; known: {list_models()}")
+    try:
+        return ModelConfig.from_dict(info.model_args)
+    except (TypeError, ValueError) as exc:
+        raise CheckpointError(f"invalid model_args in config.json: {exc}") from exc

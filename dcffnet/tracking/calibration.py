@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from ..fields import check_real, short_repr
+
 __all__ = ["CUES", "ScoreCalibration", "cue_vector", "fit_calibration", "expected_calibration_error",
            "reliability_table", "peak_to_sidelobe"]
 
@@ -97,11 +99,27 @@ class ScoreCalibration:
         """Parse :meth:`to_dict`'s output.
 
         Raises:
-            ValueError: other cues than :data:`CUES`, or malformed weights.
+            TypeError: not a mapping, or a value of the wrong type (naming it).
+            ValueError: other cues than :data:`CUES`, a missing key, or weights and bias that are
+                not finite numbers within +-1e100 (so the weighted sum of the cues cannot overflow
+                to an infinity, or a NaN).
         """
-        if not isinstance(data, dict) or list(data.get("cues", [])) != list(CUES):
-            raise ValueError(f"calibration must be a mapping with cues {list(CUES)}, got {data!r}")
-        return cls(tuple(float(w) for w in data["weights"]), float(data["bias"]), str(data.get("fitted_on", "")))
+        if not isinstance(data, dict):
+            raise TypeError(f"calibration must be a mapping with keys cues, weights, bias; got {short_repr(data)}")
+        cues = data.get("cues")
+        if not isinstance(cues, (list, tuple)) or list(cues) != list(CUES):
+            raise ValueError(f"calibration cues must be {list(CUES)}, got {short_repr(cues)}")
+        for key in ("weights", "bias"):
+            if key not in data:
+                raise ValueError(f"calibration has no {key!r}")
+        weights = data["weights"]
+        if not isinstance(weights, (list, tuple)) or len(weights) != len(CUES):
+            raise TypeError(f"calibration weights must be a list of {len(CUES)} numbers, got {short_repr(weights)}")
+        fitted_on = data.get("fitted_on", "")
+        if not isinstance(fitted_on, str):
+            raise TypeError(f"calibration fitted_on must be a string, got {short_repr(fitted_on)}")
+        return cls(tuple(check_real(w, f"calibration weights[{i}]", -1e100, 1e100) for i, w in enumerate(weights)),
+                   check_real(data["bias"], "calibration bias", -1e100, 1e100), fitted_on)
 
 
 def fit_calibration(cues: np.ndarray, labels: np.ndarray, l2: float = 1e-3, iterations: int = 50,

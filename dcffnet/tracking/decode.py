@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Mapping, NamedTuple
 
 import numpy as np
-import torch
 
 from ..geometry import ResponseGeometry, context_size
 from ..hparams import TrackerHParams
@@ -43,7 +42,7 @@ HeadOutput = Mapping[str, "torch.Tensor | np.ndarray"]
 def head_map(output: HeadOutput, name: str, index: int) -> np.ndarray:
     """Sample ``index`` of the head map ``name`` as a float32 numpy array (channels first)."""
     value = output[name][index]
-    if isinstance(value, torch.Tensor):
+    if not isinstance(value, np.ndarray) and hasattr(value, "detach"):  # a torch tensor (PyTorch backend)
         return value.detach().float().cpu().numpy()
     return np.asarray(value, dtype=np.float32)
 

@@ -1,24 +1,23 @@
 """Several targets in one video: one batched network pass per frame for all of them.
 
-Each target is a :class:`~dcffnet.tracking.tracker.Tracker` state (box, template, lost-state
-counters, size calibration) sharing one network; :meth:`MultiTracker.update` crops every tracked
-target's search region, runs them as one batch and decodes each with the same code a single
-``Tracker`` uses, so a target's results are those of a separate ``Tracker`` (up to the float
-rounding of batched convolutions). Lost targets run their own batched re-detection.
+A :class:`MultiTracker` owns one :class:`~dcffnet.tracking.pipeline.TrackingPipeline` (the
+stages and the network runner) and one :class:`~dcffnet.tracking.target.TargetState` per target.
+:meth:`MultiTracker.update` runs every tracked target's search crop through the network in
+batches and decodes each with the same stages a single ``Tracker`` runs, so a target's results
+are those of a separate ``Tracker`` (up to the float rounding of batched convolutions). Lost
+targets run their own batched re-detection.
 """
 
 from __future__ import annotations
 
-import copy
 import itertools
 from typing import Any, Hashable, Iterator
 
 import numpy as np
-import torch
 
-from ..fields import is_positive_int
-from ..frames import to_bgr
-from .result import TrackResult, TrackState
+from .build import build_pipeline, check_color
+from .result import TrackResult
+from .target import TargetState
 from .tracker import Tracker
 
 __all__ = ["MultiTracker"]
@@ -48,15 +47,22 @@ class MultiTracker:
     Boxes are ``(x, y, w, h)`` floats in 0-based continuous frame pixels.
     """
 
-    def __init__(self, weights: Any = "default", *, batch_size: int = 16, backend: str = "torch", **kwargs: Any) -> None:
-        self._prototype = Tracker(weights, backend=backend, **kwargs)
-        self._targets: dict[Hashable, Tracker] = {}
+    def __init__(self, weights: Any = "default", *, batch_size: int = 16, backend: str = "torch",
+                 color: str = "bgr", **kwargs: Any) -> None:
+        self.color = check_color(color)
+        self._pipeline = build_pipeline(weights, backend=backend, batch_size=batch_size, **kwargs)
+        self._targets: dict[Hashable, TargetState] = {}
         self._ids = itertools.count()
-        if not is_positive_int(batch_size):
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-        #: most search crops per network pass (more targets run in several passes)
-        self.batch_size = batch_size
-        self._batched: dict[tuple[Hashable, ...], Any] = {}  # target ids of a pass -> their templates, concatenated
+
+    @property
+    def batch_size(self) -> int:
+        """Most search crops per network pass (more targets run in several passes)."""
+        return self._pipeline.batch_size
+
+    @property
+    def pipeline(self) -> Any:
+        """The per-frame stages and network runner all targets share."""
+        return self._pipeline
 
     # ------------------------------------------------------------------------------------ targets
     @property
@@ -73,8 +79,8 @@ class MultiTracker:
     def __iter__(self) -> Iterator[Hashable]:
         return iter(self._targets)
 
-    def tracker(self, target_id: Hashable) -> Tracker:
-        """The per-target :class:`~dcffnet.Tracker` state (``box``, ``state``, ``last_cues``).
+    def target(self, target_id: Hashable) -> TargetState:
+        """The state record of a target.
 
         Raises:
             KeyError: no target with that id.
@@ -82,6 +88,15 @@ class MultiTracker:
         if target_id not in self._targets:
             raise KeyError(f"no target with id {target_id!r}; targets: {list(self._targets)}")
         return self._targets[target_id]
+
+    def tracker(self, target_id: Hashable) -> Tracker:
+        """A :class:`~dcffnet.Tracker` over this target's state record and the shared pipeline
+        (``box``, ``state``, ``last_cues``). ``init`` on it re-initialises the target here too.
+
+        Raises:
+            KeyError: no target with that id.
+        """
+        return Tracker.attached(self._pipeline, self.target(target_id), self.color)
 
     def add(self, frame: Any, box: "tuple[float, float, float, float] | np.ndarray | list[float]",
             target_id: Hashable | None = None) -> Hashable:
@@ -107,10 +122,8 @@ class MultiTracker:
             raise TypeError(f"target_id must be hashable, got {type(target_id).__name__}") from exc
         if target_id in self._targets:
             raise ValueError(f"target_id {target_id!r} is already tracked; remove() it first or pass another id")
-        tracker = copy.copy(self._prototype)  # shares the network and settings, not the target state
-        tracker.init(frame, box)
-        self._targets[target_id] = tracker
-        self._batched.clear()
+        with self._pipeline.runner.session():
+            self._targets[target_id] = self._pipeline.start(frame, self.color, box)
         return target_id
 
     def remove(self, target_id: Hashable) -> None:
@@ -119,9 +132,8 @@ class MultiTracker:
         Raises:
             KeyError: no target with that id.
         """
-        self.tracker(target_id)
+        self.target(target_id)
         del self._targets[target_id]
-        self._batched.clear()
 
     # ------------------------------------------------------------------------------------- update
     def update(self, frame: Any) -> dict[Hashable, TrackResult]:
@@ -130,27 +142,7 @@ class MultiTracker:
         Raises:
             TypeError / ValueError: a frame of an unsupported type or shape.
         """
-        return self._prototype._with_threads(self._update, frame)
-
-    @torch.inference_mode()
-    def _update(self, frame: Any) -> dict[Hashable, TrackResult]:
-        proto = self._prototype
-        image = to_bgr(frame, proto.color)
-        results: dict[Hashable, TrackResult] = {}
-        tracking = [(i, t) for i, t in self._targets.items() if t.state is not TrackState.LOST]
-        for start in range(0, len(tracking), self.batch_size):
-            chunk = tracking[start:start + self.batch_size]
-            ids = tuple(i for i, _ in chunk)
-            if ids not in self._batched:
-                templates = [t._template for _, t in chunk]
-                self._batched[ids] = type(templates[0]).cat(templates) if len(templates) > 1 else templates[0]
-            regions = [t._search_region(t._state) for _, t in chunk]
-            crops = np.stack([r.crop(image, t._pad_value) for r, (_, t) in zip(regions, chunk)])
-            output = proto._track_crops(proto._prepare(crops), self._batched[ids])
-            for k, ((target_id, tracker), region) in enumerate(zip(chunk, regions)):
-                one = {name: value[k:k + 1] for name, value in output.items()}
-                results[target_id] = tracker._follow(one, region, image)
-        for target_id, tracker in self._targets.items():
-            if target_id not in results:
-                results[target_id] = tracker._redetect(image)
-        return {i: results[i] for i in self._targets}
+        ids = list(self._targets)
+        with self._pipeline.runner.session():
+            results = self._pipeline.track_frame(frame, self.color, [self._targets[i] for i in ids])
+        return dict(zip(ids, results))

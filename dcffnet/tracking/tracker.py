@@ -1,61 +1,32 @@
 """The single-object tracker: ``Tracker.init(frame, box)`` then ``Tracker.update(frame) -> TrackResult``.
 
-Data path per frame, top to bottom: frame -> search region around the last box
-(:class:`~dcffnet.geometry.SearchRegion`, mean-colour padding) -> search branch (with the template
-features cached at ``init``) -> head -> :func:`~dcffnet.tracking.decode.decode_response`
-(penalties, cosine window, peak, regression) -> box in frame pixels -> clip.
+A ``Tracker`` is a front end: it owns one :class:`~dcffnet.tracking.target.TargetState` (the
+target's box, lost-state counters, template, memories) and one
+:class:`~dcffnet.tracking.pipeline.TrackingPipeline` (the per-frame stages around a
+:class:`~dcffnet.tracking.runner.NetworkRunner`). The stages, top to bottom: search region ->
+crop -> network -> decode -> score -> state update -> (lost) re-detection; see
+:mod:`dcffnet.tracking.pipeline`.
 """
 
 from __future__ import annotations
 
-import math
+import contextlib
 import os
-import time
-from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-import cv2
-import numpy as np
-import torch
-from torch import nn
-
-from ..devices import resolve_device
-from ..fields import is_positive_int
-from ..frames import COLOR_ORDERS, to_bgr
-from ..geometry import SearchRegion, clip_box, context_size, crop_and_resize, hanning_window, validate_box, xywh_to_cxcywh
-from ..hparams import TrackerHParams, resolve_hparams
 from ..checkpoint import CheckpointInfo
-from ..models.dcffnet import DCFFNet
-from ..models.fuse import fuse_batchnorm
+from ..hparams import TrackerHParams, resolve_hparams
+from .build import build_pipeline, check_color
 from .calibration import ScoreCalibration
-from .decode import Decoded, HeadOutput, decode_peak, decode_response
 from .loop import iter_track
+from .pipeline import TrackingPipeline
+from .profile import StageTimes
 from .result import TrackResult, TrackState
-from .threads import ThreadChooser, thread_candidates
+from .runner import BACKENDS, NetworkRunner
+from .target import TargetState
+from .threads import ThreadChooser
 
 __all__ = ["TrackState", "TrackResult", "Tracker", "BACKENDS"]
-
-#: values of ``Tracker(backend=...)``
-BACKENDS = ("auto", "torch", "onnx")
-
-
-def _auto_backend(model: nn.Module, device: torch.device) -> tuple[str, str | None]:
-    """``("onnx", digest)`` when ``model``'s checkpoint folder holds an ONNX export of exactly these
-    weights (``digest``: theirs), the device is the CPU and ONNX Runtime imports; else ``("torch", None)``."""
-    source = getattr(getattr(model, "checkpoint_info", None), "source", None)
-    if device.type != "cpu" or not source:
-        return "torch", None
-    from ..deploy.onnx_cache import export_matches
-    from ..deploy.onnx_format import state_digest
-
-    digest = state_digest(model)
-    if not export_matches(Path(source), digest):
-        return "torch", None
-    try:
-        import onnxruntime  # noqa: F401
-    except ImportError:
-        return "torch", None
-    return "onnx", digest
 
 
 class Tracker:
@@ -94,218 +65,147 @@ class Tracker:
     Boxes are ``(x, y, w, h)`` floats in 0-based continuous frame pixels.
     """
 
-    def __init__(self, weights: "str | os.PathLike[str] | None" = "default", *, model: nn.Module | None = None,
+    def __init__(self, weights: "str | os.PathLike[str] | None" = "default", *, model: Any = None,
                  hparams: "TrackerHParams | str | dict[str, Any] | None" = None,
-                 device: "str | torch.device | None" = None, color: str = "bgr",
+                 device: Any = None, color: str = "bgr",
                  revision: str | None = None, cache_dir: "str | os.PathLike[str] | None" = None,
                  fuse: bool = True, threads: "int | str | None" = "auto", backend: str = "auto") -> None:
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
-        if color not in COLOR_ORDERS:
-            raise ValueError(f"color must be one of {COLOR_ORDERS}, got {color!r}")
-        self.device = resolve_device(device)
-        self.color = color
-        if model is None:
-            if weights is None:
-                raise ValueError("pass weights (a folder, bundled name or hub repo id) or model=")
-            model = DCFFNet.from_pretrained(weights, revision=revision, cache_dir=cache_dir)
-        elif not all(hasattr(model, attr) for attr in ("geometry", "template", "track")):
-            raise TypeError("model must provide .geometry, .template(z) and .track(x, template) (e.g. a DCFFNet)")
-        info = getattr(model, "checkpoint_info", None)
-        self.checkpoint_info: "CheckpointInfo | None" = info
-        self.model = model.to(self.device).eval()
-        self._net: Any = self.model
-        digest = None  # of the weights, once known (the ONNX export is matched by it)
-        if backend == "auto":
-            backend, digest = _auto_backend(self.model, self.device)
-        #: the backend in use, ``"torch"`` or ``"onnx"``
-        self.backend = backend
-        if threads != "auto" and threads is not None and not is_positive_int(threads):
-            raise ValueError(f"threads must be 'auto', None or a positive integer, got {threads!r}")
-        #: times the network at each candidate thread count and picks the fastest (``threads="auto"``
-        #: on the CPU), else ``None``
-        self.thread_chooser: ThreadChooser | None = None
-        self._fixed_threads: int | None = None
-        if self.device.type == "cpu":
-            if threads == "auto":
-                self.thread_chooser = ThreadChooser(thread_candidates())
-            else:
-                self._fixed_threads = threads
-        self._memory_format = torch.contiguous_format
-        self._prepare = self._crops_to_tensor
-        if fuse and backend == "torch":  # the ONNX graphs are folded at export
-            # channels-last: PyTorch still runs the batch-1 17x17 head convolutions on its native
-            # (im2col) kernel, whose channels-last variant is about twice as fast there (measured
-            # 265 -> 140 us per 64->64 3x3 conv; whole network 6.45 -> 5.62 ms per frame, dcffnet_nano)
-            self._memory_format = torch.channels_last
-            self._net = fuse_batchnorm(self.model).to(memory_format=self._memory_format)
-        if backend == "onnx":
-            from ..deploy.onnx_cache import onnx_network_for
+        check_color(color)
+        pipeline = build_pipeline(weights, model=model, hparams=hparams, device=device, revision=revision,
+                                  cache_dir=cache_dir, fuse=fuse, threads=threads, backend=backend)
+        self._attach(pipeline, None, color)
 
-            self._net = onnx_network_for(self.model, threads=self.threads, device=self.device, digest=digest)
-            self._prepare = self._net.prepare  # numpy in, numpy out: no torch on the per-frame path
-            if self.thread_chooser is not None:
-                # open every candidate's sessions now (about 0.1 s each pair), not inside an update
-                for count in self.thread_chooser.candidates:
-                    self._net.threads = count
-                self._net.threads = self.thread_chooser.current
-        self.hparams = resolve_hparams(hparams, None if info is None else info.tracker)
-        geometry = self.model.geometry
-        self._geometry = geometry
-        self._window = hanning_window(geometry.size).astype(np.float64)
-        calibration = getattr(info, "calibration", None)
-        #: maps the decoder's cues to ``TrackResult.score`` (``None``: the raw classification score)
-        self.calibration: ScoreCalibration | None = (
-            ScoreCalibration.from_dict(calibration) if isinstance(calibration, dict) else calibration)
-        #: the last frame's calibration cues (``score``, ``peak``, ``psr``), for fitting a calibration
-        self.last_cues: dict[str, float] = {}
-        self._template: Any = None
-        self._tile_template: Any = None
-        self._state: np.ndarray | None = None  # (cx, cy, w, h) in frame pixels
-        self._confident: np.ndarray | None = None  # the last state whose score passed lost_threshold
-        self._mode = TrackState.TRACKING
-        self._misses = 0  # consecutive frames below lost_threshold
-        self._lost_frames = 0
-        self._pad_value: tuple[float, ...] | None = None
-        self._size_factor = (1.0, 1.0)  # calibration x size_scale, fixed at init
+    def _attach(self, pipeline: TrackingPipeline, target: TargetState | None, color: str) -> None:
+        self._pipeline = pipeline
+        self._target = target
+        self.color = color
+        self.checkpoint_info: "CheckpointInfo | None" = pipeline.checkpoint_info
+
+    @classmethod
+    def attached(cls, pipeline: TrackingPipeline, target: TargetState | None = None, color: str = "bgr") -> "Tracker":
+        """A tracker over an existing ``pipeline`` (sharing its network runner) and, optionally, an
+        existing ``target`` record: what :meth:`dcffnet.MultiTracker.tracker` returns. ``init`` on
+        it re-initialises that record in place, so every holder of the record follows the new target."""
+        tracker = cls.__new__(cls)
+        tracker._attach(pipeline, target, check_color(color))
+        return tracker
 
     @classmethod
     def from_pretrained(cls, name_or_path: "str | os.PathLike[str]", revision: str | None = None,
-                        device: "str | torch.device | None" = None, **kwargs: Any) -> "Tracker":
+                        device: Any = None, **kwargs: Any) -> "Tracker":
         """Load a checkpoint (folder, bundled name or hub repo id) and wrap it in a tracker.
 
         Keyword arguments (``hparams``, ``color``, ``cache_dir``) are passed to :class:`Tracker`.
         """
         return cls(name_or_path, revision=revision, device=device, **kwargs)
 
-    # ------------------------------------------------------------------------------------------
+    # ------------------------------------------------------------------------------ components
     @property
-    def is_initialized(self) -> bool:
-        """Whether :meth:`init` has been called."""
-        return self._state is not None
+    def pipeline(self) -> TrackingPipeline:
+        """The per-frame stages this tracker runs (shared with nothing else, except the trackers
+        :meth:`dcffnet.MultiTracker.tracker` hands out)."""
+        return self._pipeline
 
     @property
-    def box(self) -> tuple[float, float, float, float]:
-        """The current target box ``(x, y, w, h)`` in frame pixels."""
-        if self._state is None:
-            raise RuntimeError("the tracker has no target yet: call init(frame, box) first")
-        cx, cy, w, h = self._state
-        return (float(cx - w / 2), float(cy - h / 2), float(w), float(h))
+    def runner(self) -> NetworkRunner:
+        """The network runner (backend, threads, batched passes)."""
+        return self._pipeline.runner
+
+    @property
+    def target(self) -> TargetState | None:
+        """The target's state record (``None`` before :meth:`init`)."""
+        return self._target
+
+    @property
+    def model(self) -> Any:
+        """The network: the PyTorch module this tracker was built from."""
+        return self._pipeline.runner.model
+
+    @property
+    def device(self) -> Any:
+        """The ``torch.device`` the network runs on."""
+        return self._pipeline.runner.device
+
+    @property
+    def backend(self) -> str:
+        """The backend in use, ``"torch"`` or ``"onnx"``."""
+        return self._pipeline.runner.backend
+
+    @property
+    def thread_chooser(self) -> ThreadChooser | None:
+        """With ``threads="auto"`` on the CPU, the chooser that times the network at each candidate
+        thread count and picks the fastest; else ``None``."""
+        return self._pipeline.runner.thread_chooser
+
+    @thread_chooser.setter
+    def thread_chooser(self, chooser: ThreadChooser | None) -> None:
+        self._pipeline.runner.thread_chooser = chooser
 
     @property
     def threads(self) -> int | None:
         """Intra-op threads the network runs with now (torch's, or ONNX Runtime's sessions'):
         the fixed ``threads=`` value, or with ``threads="auto"`` the current choice of
         :attr:`thread_chooser`; ``None``: the runtime's own setting (and on a GPU)."""
-        if self.thread_chooser is not None:
-            return self.thread_chooser.best
-        return self._fixed_threads
+        return self._pipeline.runner.threads
 
-    def _to_tensor(self, crop: np.ndarray) -> Any:
-        """One ``(H, W, 3)`` crop as the network's ``(1, 3, H, W)`` float input (see :meth:`_crops_to_tensor`)."""
-        return self._prepare(crop[None])
+    @property
+    def hparams(self) -> TrackerHParams:
+        """The tracking values. May be replaced at any time (a :class:`TrackerHParams`, a preset
+        name or a dict of overrides); the next frame uses them (see
+        :attr:`TrackingPipeline.hparams <dcffnet.tracking.pipeline.TrackingPipeline.hparams>`)."""
+        return self._pipeline.hparams
 
-    def _crops_to_tensor(self, crops: np.ndarray) -> torch.Tensor:
-        """``(B, H, W, 3)`` uint8 crops as a ``(B, 3, H, W)`` float tensor on the device in the
-        network's memory format. Converted to float in numpy first: the NHWC float array viewed
-        as NCHW *is* channels-last, so the torch backend needs no further copy."""
-        tensor = torch.from_numpy(crops.astype(np.float32)).permute(0, 3, 1, 2)
-        return tensor.to(self.device, non_blocking=True).contiguous(memory_format=self._memory_format)
+    @hparams.setter
+    def hparams(self, hparams: "TrackerHParams | str | dict[str, Any]") -> None:
+        if hparams is None:
+            raise TypeError("hparams must be a TrackerHParams, a preset name or a dict, got None")
+        self._pipeline.hparams = resolve_hparams(hparams)
 
-    def _with_threads(self, fn: Any, *args: Any) -> Any:
-        """``fn(*args)`` with the network's threads set for the call (torch's restored after it)."""
-        chooser = self.thread_chooser
-        threads = chooser.current if chooser is not None else self._fixed_threads
-        if threads is None:
-            return fn(*args)
-        if self.backend == "onnx":
-            self._net.threads = threads
-            return fn(*args)
-        previous = torch.get_num_threads()
-        if previous == threads:
-            return fn(*args)
-        torch.set_num_threads(threads)
-        try:
-            return fn(*args)
-        finally:
-            torch.set_num_threads(previous)
+    @property
+    def calibration(self) -> ScoreCalibration | None:
+        """Maps the decoder's cues to ``TrackResult.score`` (``None``: the raw classification score)."""
+        return self._pipeline.calibration
 
-    def _track_crops(self, batch: Any, template: Any) -> Any:
-        """The network's head output for ``batch`` (prepared crops) against ``template``; the
-        call is timed for :attr:`thread_chooser` at the thread count in effect."""
-        chooser = self.thread_chooser
-        if chooser is None:
-            return self._net.track(batch, template)
-        threads = self._net.threads if self.backend == "onnx" else torch.get_num_threads()
-        start = time.perf_counter()
-        output = self._net.track(batch, template)
-        chooser.record(threads, time.perf_counter() - start, len(batch))
-        return output
+    @calibration.setter
+    def calibration(self, calibration: ScoreCalibration | None) -> None:
+        if calibration is not None and not callable(calibration):
+            raise TypeError(f"calibration must be a ScoreCalibration or None, got {type(calibration).__name__}")
+        self._pipeline.calibration = calibration
 
-    def init(self, frame: Any, box: "tuple[float, float, float, float] | np.ndarray | list[float]") -> None:
+    @property
+    def last_cues(self) -> dict[str, float]:
+        """The last frame's calibration cues (``score``, ``peak``, ``psr``), for fitting a calibration."""
+        return {} if self._target is None else self._target.last_cues
+
+    # ------------------------------------------------------------------------------------------
+    @property
+    def is_initialized(self) -> bool:
+        """Whether :meth:`init` has been called."""
+        return self._target is not None
+
+    @property
+    def box(self) -> tuple[float, float, float, float]:
+        """The current target box ``(x, y, w, h)`` in frame pixels."""
+        if self._target is None:
+            raise RuntimeError("the tracker has no target yet: call init(frame, box) first")
+        return self._target.xywh
+
+    @property
+    def state(self) -> TrackState:
+        """The current :class:`TrackState`."""
+        return TrackState.TRACKING if self._target is None else self._target.mode
+
+    def init(self, frame: Any, box: Any) -> None:
         """Start (or restart) tracking the target in ``box = (x, y, w, h)`` (frame pixels, 0-based) of ``frame``.
 
         Raises:
             TypeError / ValueError: a frame of an unsupported type/shape, or a bad box (non-finite,
                 ``w <= 0``, ``h <= 0``, or entirely outside the frame).
         """
-        self._with_threads(self._init, frame, box)
-
-    @torch.inference_mode()
-    def _init(self, frame: Any, box: "tuple[float, float, float, float] | np.ndarray | list[float]") -> None:
-        """The body of :meth:`init`."""
-        image = to_bgr(frame, self.color)
-        arr = validate_box(box, "box", image.shape)
-        state = xywh_to_cxcywh(arr)
-        self._pad_value = tuple(cv2.mean(image)[:3])
-        side = context_size(state[2], state[3], self.hparams.context)
-        crop = crop_and_resize(image, state[:2], side, self._geometry.template_size, self._pad_value)
-        self._template = self._net.template(self._to_tensor(crop))
-        tiles = max(1, self.hparams.redetect_tiles)
-        batched = callable(getattr(type(self._template), "cat", None))  # TemplateFeatures, OnnxTemplate
-        self._tile_template = type(self._template).cat([self._template] * tiles) if batched else None
-        self._state = state
-        self._confident = state.copy()
-        self._mode, self._misses, self._lost_frames = TrackState.TRACKING, 0, 0
-        bias = self._measure_size_bias(image, state) if self.hparams.size_calibration > 0 else (1.0, 1.0)
-        scale = self.hparams.size_scale
-        self._size_factor = (bias[0] * scale, bias[1] * scale)
-
-    def _measure_size_bias(self, image: np.ndarray, state: np.ndarray) -> tuple[float, float]:
-        """Per-axis ``(true / predicted) ** size_calibration`` of the regressed size on the init frame.
-
-        The search crop is centred on the known box, so what the head predicts there is its bias for
-        this target; factors are clipped to [1/4, 4] so a failed prediction cannot explode the box.
-        """
-        w, h = state[2], state[3]
-        output, region = self._search(image, state)
-        if "reg" not in output:
-            return (1.0, 1.0)
-        scale = region.scale
-        (_, _, pw, ph), _, _, _ = decode_response(output, self._geometry, self._window, (w * scale, h * scale),
-                                                  self.hparams)
-        k = self.hparams.size_calibration
-        fw = float(np.clip(w * scale / max(pw, 1e-6), 0.25, 4.0)) ** k
-        fh = float(np.clip(h * scale / max(ph, 1e-6), 0.25, 4.0)) ** k
-        return (fw, fh)
-
-    def _search_region(self, state: np.ndarray) -> SearchRegion:
-        """The search region around ``state = (cx, cy, w, h)`` (frame pixels)."""
-        g = self._geometry
-        return SearchRegion.around(state, self.hparams.context, g.template_size, g.search_size)
-
-    def _search(self, image: np.ndarray, state: np.ndarray) -> tuple[HeadOutput, SearchRegion]:
-        """Head output on the search region around ``state = (cx, cy, w, h)`` (frame pixels), and that region."""
-        region = self._search_region(state)
-        return self._track_crops(self._to_tensor(region.crop(image, self._pad_value)), self._template), region
-
-    @property
-    def state(self) -> TrackState:
-        """The current :class:`TrackState`."""
-        return self._mode
-
-    def _probability(self, cues: dict[str, float]) -> float:
-        return float(self.calibration(cues)) if self.calibration is not None else float(cues["score"])
+        with self._pipeline.runner.session():
+            self._target = self._pipeline.start(frame, self.color, box, self._target)
 
     def update(self, frame: Any) -> TrackResult:
         """Locate the target in ``frame`` and return ``TrackResult(box=(x, y, w, h), score, state)``.
@@ -320,103 +220,22 @@ class Tracker:
             RuntimeError: :meth:`init` was not called.
             TypeError / ValueError: a frame of an unsupported type or shape.
         """
-        return self._with_threads(self._update, frame)
-
-    @torch.inference_mode()
-    def _update(self, frame: Any) -> TrackResult:
-        """The body of :meth:`update`."""
-        if self._state is None:
+        if self._target is None:
             raise RuntimeError("update() called before init(): call tracker.init(frame, box) first")
-        image = to_bgr(frame, self.color)
-        if self._mode is TrackState.LOST:
-            return self._redetect(image)
-        output, region = self._search(image, self._state)
-        return self._follow(output, region, image)
+        with self._pipeline.runner.session():
+            return self._pipeline.track_frame(frame, self.color, [self._target])[0]
 
-    def _follow(self, output: HeadOutput, region: SearchRegion, image: np.ndarray) -> TrackResult:
-        """One tracking frame after the network: decode ``output`` (batch 1, the head maps of the
-        search crop ``region``), move the state, update the lost-state counters."""
-        w, h = self._state[2], self._state[3]
-        scale = region.scale
-        decoded = decode_response(output, self._geometry, self._window, (w * scale, h * scale), self.hparams,
-                                  self._size_factor)
-        self.last_cues = decoded.cues
-        score = self._probability(decoded.cues)
-        confident = score >= self.hparams.lost_threshold
-        (dx, dy, pw, ph), lr = decoded.box, decoded.size_lr if confident else 0.0
-        cx, cy, pw, ph = region.to_frame(dx, dy, pw, ph)
-        w = w * (1.0 - lr) + pw * lr
-        h = h * (1.0 - lr) + ph * lr
-        cx, cy, w, h = clip_box(cx, cy, w, h, image.shape[1], image.shape[0], self.hparams.min_size)
-        self._state = np.array([cx, cy, w, h], dtype=np.float64)
-        if confident:
-            self._mode, self._misses = TrackState.TRACKING, 0
-            self._confident = self._state.copy()
-        else:
-            self._misses += 1
-            self._mode = TrackState.UNCERTAIN
-            if self._misses >= self.hparams.lost_after:
-                self._mode, self._lost_frames = TrackState.LOST, 0
-                self._state = self._confident.copy()  # not glued to whatever the last frames found
-        return TrackResult(self.box, score, self._mode)
-
-    def _redetection_centres(self, frame_w: int, frame_h: int) -> list[tuple[float, float]]:
-        """This lost frame's search-crop centres (frame pixels): a grid around the last confident
-        centre, spaced so the crops' response regions tile the plane, over a region that grows by
-        ``redetect_growth`` per lost frame and is clipped to the frame; nearest first, swept
-        ``redetect_tiles`` at a time."""
-        g = self._geometry
-        region = SearchRegion.around(self._confident, self.hparams.context, g.template_size, g.search_size)
-        offsets = g.cell_offsets()
-        span = float(offsets.max() - offsets.min() + g.stride) / region.scale  # frame px one crop's cells cover
-        # crops half a span apart: every point lies in the inner half of some crop's response, where
-        # a target is seen whole (at the border of the response region it is partly cut off)
-        reach = span / 2
-        cx, cy = float(self._confident[0]), float(self._confident[1])
-        radius = reach / 2 * self.hparams.redetect_growth ** self._lost_frames
-        radius = min(radius, math.hypot(frame_w, frame_h))
-        steps = int(math.ceil(radius / reach))
-        grid = [(cx + i * reach, cy + j * reach) for i in range(-steps, steps + 1) for j in range(-steps, steps + 1)]
-        grid = [(x, y) for x, y in grid if -reach / 2 < x < frame_w + reach / 2 and -reach / 2 < y < frame_h + reach / 2]
-        grid.sort(key=lambda c: (c[0] - cx) ** 2 + (c[1] - cy) ** 2)
-        n = self.hparams.redetect_tiles
-        if len(grid) <= n:
-            return grid
-        start = (self._lost_frames * n) % len(grid)
-        return [grid[(start + k) % len(grid)] for k in range(n)]
-
-    def _redetect(self, image: np.ndarray) -> TrackResult:
-        """One lost frame: search this frame's tiles in one batch; re-acquire on a confident peak."""
-        self._lost_frames += 1
-        held = self._confident
-        if self.hparams.redetect_tiles == 0 or self._tile_template is None:
-            centres = [(float(held[0]), float(held[1]))]
-        else:
-            centres = self._redetection_centres(image.shape[1], image.shape[0])
-        g = self._geometry
-        regions = [SearchRegion.around((x, y, held[2], held[3]), self.hparams.context, g.template_size, g.search_size)
-                   for x, y in centres]
-        crops = np.stack([r.crop(image, self._pad_value) for r in regions])
-        batch = self._prepare(crops)
-        template = (self._template if self._tile_template is None  # custom models: one crop, see above
-                    else self._tile_template.index_select(torch.arange(len(regions), device=self.device)))
-        output = self._track_crops(batch, template)
-        best: tuple[float, Decoded, SearchRegion] | None = None
-        for k, region in enumerate(regions):
-            scale = region.scale
-            decoded = decode_peak(output, k, g, (held[2] * scale, held[3] * scale), self._size_factor)
-            p = self._probability(decoded.cues)
-            if best is None or p > best[0]:
-                best = (p, decoded, region)
-        score, decoded, region = best
-        self.last_cues = decoded.cues
-        if score >= self.hparams.found_threshold:
-            cx, cy, _, _ = region.to_frame(*decoded.box)
-            cx, cy, w, h = clip_box(cx, cy, held[2], held[3], image.shape[1], image.shape[0], self.hparams.min_size)
-            self._state = np.array([cx, cy, w, h], dtype=np.float64)
-            self._confident = self._state.copy()
-            self._mode, self._misses = TrackState.TRACKING, 0
-        return TrackResult(self.box, score, self._mode)
+    @contextlib.contextmanager
+    def profile(self) -> Iterator[StageTimes]:
+        """Time every stage of the ``update`` calls made inside the ``with`` block (milliseconds
+        per frame, :class:`~dcffnet.tracking.profile.StageTimes`): the real path, stamped at each
+        stage boundary."""
+        times = StageTimes()
+        previous, self._pipeline.profiler = self._pipeline.profiler, times
+        try:
+            yield times
+        finally:
+            self._pipeline.profiler = previous
 
     def track(self, frames: Iterable[Any], box: "tuple[float, float, float, float]") -> Iterator[TrackResult]:
         """Track through ``frames`` (:func:`~dcffnet.tracking.loop.iter_track`): ``init`` on the first
@@ -435,7 +254,9 @@ class Tracker:
         returns the commit id."""
         return self._checkpointable().push_to_hub(repo_id, tracker=self.hparams, calibration=self.calibration, **kwargs)
 
-    def _checkpointable(self) -> DCFFNet:
+    def _checkpointable(self) -> Any:
+        from ..models.dcffnet import DCFFNet
+
         if not isinstance(self.model, DCFFNet):
             raise TypeError(f"only a DCFFNet can be saved as a dcffnet checkpoint, this tracker wraps "
                             f"{type(self.model).__name__}")

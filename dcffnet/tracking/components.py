@@ -1,0 +1,121 @@
+"""Tracking components: optional per-target modules that join the per-frame stages.
+
+A component keeps its own memory for each target in ``target.memory[component.name]``
+(:class:`~dcffnet.tracking.target.TargetState`), reads its values from
+:class:`~dcffnet.TrackerHParams` (so they are tuned, stored in ``config.json`` with the checkpoint
+and restored with it), and is built by the pipeline only when :meth:`TrackingComponent.enabled`
+says its values switch it on. A component that is off is not built at all, so every box is
+exactly what the tracker gives without it.
+
+Hooks, in the order the stages call them (all optional; the defaults do nothing):
+
+* :meth:`~TrackingComponent.init`: after the target's template is taken (``init`` frame);
+* :meth:`~TrackingComponent.search_centre`: stage 1, may move the centre of the search region;
+* :meth:`~TrackingComponent.observe`: after the state update of every tracked (not lost) frame:
+  the component's per-frame step.
+
+To add one: subclass :class:`TrackingComponent`, give it a unique ``name``, add its values to
+:class:`~dcffnet.TrackerHParams` (with defaults that switch it off), implement ``enabled`` and the
+hooks it needs, and append the class to :data:`COMPONENTS`. docs/architecture.md walks through
+:class:`MotionPrior` as the example.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ..hparams import TrackerHParams
+from .decode import Decoded
+from .result import TrackResult
+from .target import TargetState
+
+__all__ = ["TrackingComponent", "MotionPrior", "COMPONENTS", "build_components"]
+
+
+class TrackingComponent:
+    """Base class of tracking components (see the module docstring).
+
+    Args:
+        hparams: the tracker's values; a component reads its own from them.
+    """
+
+    #: key of the component's memory in ``TargetState.memory``; unique among components
+    name: ClassVar[str] = ""
+
+    def __init__(self, hparams: TrackerHParams) -> None:
+        self.hparams = hparams
+
+    @classmethod
+    def enabled(cls, hparams: TrackerHParams) -> bool:
+        """Whether ``hparams`` switch the component on."""
+        raise NotImplementedError
+
+    def memory(self, target: TargetState) -> Any:
+        """This component's memory of ``target`` (``None`` before :meth:`init`)."""
+        return target.memory.get(self.name)
+
+    def init(self, target: TargetState, image: np.ndarray) -> None:
+        """Start the component's memory of a new ``target`` on its init frame ``image`` (BGR)."""
+
+    def search_centre(self, target: TargetState, centre: tuple[float, float]) -> tuple[float, float]:
+        """Stage 1: the centre ``(cx, cy)`` (frame pixels) of this frame's search region."""
+        return centre
+
+    def observe(self, target: TargetState, image: np.ndarray, decoded: Decoded, result: TrackResult) -> None:
+        """The per-frame step, after the state update of a tracked frame."""
+
+
+class MotionPrior(TrackingComponent):
+    """Moves the search centre ahead by the target's recent velocity (frame pixels per frame).
+
+    Memory per target: the last centre and a velocity smoothed over frames
+    (``v <- (1 - motion_smoothing) * v + motion_smoothing * (centre - last centre)``). Each frame
+    the search region is centred at ``centre + motion_prior * v``. Only confident frames (the
+    target in the ``tracking`` state) update the velocity; any other frame resets it to zero, so
+    a lost or uncertain target is searched where it was last seen.
+
+    Values in :class:`~dcffnet.TrackerHParams`: ``motion_prior`` (0 = off) and ``motion_smoothing``.
+    """
+
+    name = "motion_prior"
+
+    @classmethod
+    def enabled(cls, hparams: TrackerHParams) -> bool:
+        return hparams.motion_prior > 0.0
+
+    def init(self, target: TargetState, image: np.ndarray) -> None:
+        target.memory[self.name] = {"last": (float(target.box[0]), float(target.box[1])), "velocity": (0.0, 0.0)}
+
+    def search_centre(self, target: TargetState, centre: tuple[float, float]) -> tuple[float, float]:
+        memory = self.memory(target)
+        if memory is None:
+            return centre
+        vx, vy = memory["velocity"]
+        k = self.hparams.motion_prior
+        return (centre[0] + k * vx, centre[1] + k * vy)
+
+    def observe(self, target: TargetState, image: np.ndarray, decoded: Decoded, result: TrackResult) -> None:
+        memory = self.memory(target)
+        if memory is None:
+            self.init(target, image)
+            return
+        cx, cy = float(target.box[0]), float(target.box[1])
+        if result.state.value == "tracking":
+            a = self.hparams.motion_smoothing
+            lx, ly = memory["last"]
+            vx, vy = memory["velocity"]
+            memory["velocity"] = ((1 - a) * vx + a * (cx - lx), (1 - a) * vy + a * (cy - ly))
+        else:
+            memory["velocity"] = (0.0, 0.0)
+        memory["last"] = (cx, cy)
+
+
+#: every component the pipeline knows, in the order their hooks run
+COMPONENTS: list[type[TrackingComponent]] = [MotionPrior]
+
+
+def build_components(hparams: TrackerHParams) -> tuple[TrackingComponent, ...]:
+    """The components ``hparams`` switch on, built with them."""
+    return tuple(cls(hparams) for cls in COMPONENTS if cls.enabled(hparams))
