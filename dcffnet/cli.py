@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import time
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 __all__ = ["main", "parse_box", "run_track"]
 
@@ -30,66 +31,104 @@ def run_track(source: str, box: Sequence[float], weights: str = "default", *, re
               stream=None) -> dict[str, float]:
     """Track one target through a video file or image folder; optionally write an annotated video and boxes.
 
+    Both outputs are checked before the weights are loaded or a frame is read, and written as the
+    frames are tracked: the boxes file holds a complete line for every frame tracked so far, so
+    nothing already computed is lost when the run stops early.
+
     Args:
         source: video file or folder of frames.
         box: ``(x, y, w, h)`` of the target in the first frame (pixels, 0-based).
         weights: checkpoint folder, bundled name or hub repo id.
-        output: annotated video path (``.mp4`` or ``.avi``); boxes_path: ``x,y,w,h`` per line.
+        output: annotated video path (``.mp4``, ``.avi``, ``.mov``, ``.mkv``, ``.m4v``);
+            boxes_path: ``x,y,w,h`` per line. Their folders must exist; an existing file is replaced.
         max_frames: stop after this many frames.
 
     Returns:
         ``{"frames", "seconds", "fps", "tracker_fps"}``: wall-clock totals including decoding and
         writing, and the rate of ``init``/``update`` calls alone.
+
+    Raises:
+        dcffnet.video.OutputPathError: an output that is (after following links) an input file or
+            the other output, a folder, in a folder that does not exist, or not writable.
+        dcffnet.video.FrameReadError: a frame could not be read; the outputs hold the frames before it.
+        dcffnet.interrupts.Interrupted: SIGINT or SIGTERM (in the main thread) stopped the run after
+            the current frame; the outputs are complete for the frames tracked, the message says how many.
     """
     from tqdm import tqdm
 
+    from .interrupts import Interrupted, StopSignals
     from .tracking import Tracker
     from .tracking.loop import iter_track
-    from .video import AnnotatedVideoWriter, FrameReadError, FrameSource, write_boxes
+    from .video import AnnotatedVideoWriter, BoxesWriter, FrameReadError, FrameSource, check_outputs, video_fourcc
 
     stream = stream or sys.stderr
     frames = FrameSource(source)
+    check_outputs(frames.input_files, {"--output": output, "--boxes": boxes_path})
+    if output is not None:
+        video_fourcc(output, "--output")
     tracker = Tracker.from_pretrained(weights, revision=revision, device=device, hparams=preset)
-    writer = None
-    results = []
+    video: AnnotatedVideoWriter | None = None
+    boxes: BoxesWriter | None = None
+    tracked = 0
+    forced = False
     tracker_seconds = 0.0
     start = time.perf_counter()
     total = frames.frame_count if max_frames is None else min(frames.frame_count, max_frames)
     bar = tqdm(total=total or None, unit="frame", disable=not progress, file=stream)
-    try:
-        for step in iter_track(tracker, frames, box, max_frames=max_frames):
-            tracker_seconds += step.seconds
-            results.append(step.box)
-            if output:
-                if writer is None:
-                    writer = AnnotatedVideoWriter(output, frames.fps, (step.frame.shape[1], step.frame.shape[0]))
-                writer.write(step.frame, step.box, step.score)
-            bar.update(1)
-    except FrameReadError as exc:
-        kept = []
-        if boxes_path and results:
-            write_boxes(boxes_path, results)
-            kept.append(f"the boxes of frames 0-{len(results) - 1} are in {boxes_path}")
-        if writer is not None and results:
-            kept.append(f"the annotated video of those frames is in {output}")
-        raise FrameReadError(f"{exc}; tracking stopped there" + (f" ({'; '.join(kept)})" if kept else ""),
-                             exc.index) from exc
-    finally:
-        bar.close()
-        if writer is not None:
-            writer.close()
+
+    with StopSignals() as stop:
+        try:
+            try:
+                for step in iter_track(tracker, frames, box, max_frames=max_frames):
+                    tracker_seconds += step.seconds
+                    if output is not None:
+                        if video is None:
+                            video = AnnotatedVideoWriter(output, frames.fps, (step.frame.shape[1], step.frame.shape[0]))
+                        video.write(step.frame, step.box, step.score)
+                    if boxes_path is not None:
+                        if boxes is None:
+                            boxes = BoxesWriter(boxes_path)
+                        boxes.write(step.box)
+                    tracked += 1
+                    bar.update(1)
+                    if stop.requested:
+                        break
+            except KeyboardInterrupt:  # a second signal while a step hung
+                forced = True
+        except FrameReadError as exc:
+            kept = []
+            if boxes is not None and boxes.count:
+                kept.append(f"the boxes of frames 0-{boxes.count - 1} are in {boxes_path}")
+            if video is not None and video.count:
+                kept.append(f"the annotated video of those frames is in {output}")
+            raise FrameReadError(f"{exc}; tracking stopped there" + (f" ({'; '.join(kept)})" if kept else ""),
+                                 exc.index) from exc
+        finally:
+            bar.close()
+            for writer in (video, boxes):
+                if writer is not None:
+                    writer.close()
+    if forced or stop.requested:
+        signum = stop.signum if stop.signum is not None else signal.SIGINT
+        count = boxes.count if boxes is not None else (video.count if video is not None else tracked)
+        where = " and ".join(str(w.path) for w in (boxes, video) if w is not None and w.count)
+        if where:
+            what = f"{count} frames written to {where}"
+        elif output is None and boxes_path is None:
+            what = f"{count} frames tracked; nothing was written, no --boxes or --output was given"
+        else:
+            what = f"{count} frames tracked, nothing written"
+        raise Interrupted(f"interrupted: {what} ({signal.Signals(signum).name})", signum)
     seconds = time.perf_counter() - start
-    if not results:
+    if not tracked:
         raise ValueError(f"{source} yielded no frames")
-    if boxes_path:
-        write_boxes(boxes_path, results)
     stats = {
-        "frames": float(len(results)),
+        "frames": float(tracked),
         "seconds": seconds,
-        "fps": len(results) / seconds,
-        "tracker_fps": len(results) / tracker_seconds if tracker_seconds > 0 else float("inf"),
+        "fps": tracked / seconds,
+        "tracker_fps": tracked / tracker_seconds if tracker_seconds > 0 else float("inf"),
     }
-    print(f"Tracked {len(results)} frames in {seconds:.2f} s: {stats['fps']:.1f} FPS overall, "
+    print(f"Tracked {tracked} frames in {seconds:.2f} s: {stats['fps']:.1f} FPS overall, "
           f"{stats['tracker_fps']:.1f} FPS tracker only (device {tracker.device})", file=stream)
     return stats
 
@@ -101,13 +140,12 @@ def _cmd_track(args: argparse.Namespace) -> int:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
-    import json as _json
-
-    from .eval import load_benchmark, parse_tracker_spec, run_ope, run_vot, write_report
-    from .eval.runner import overlapping_sequences
+    from .eval import OPEReport, parse_tracker_spec, record_ope, record_vot, score_vot
     from .eval.peers import PeerUnavailable
+    from .eval.render import kept_lines, ope_console, vot_markdown, write_ope, write_vot
+    from .eval.runner import overlapping_sequences
 
-    sequences = load_benchmark(args.dataset, args.format)
+    sequences = _read_benchmarks(args.dataset, args.format, args.strict)
     if args.sequences:
         wanted = set(args.sequences)
         sequences = [s for s in sequences if s.name in wanted]
@@ -137,36 +175,32 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     if args.protocol == "vot":
-        results = run_vot(sequences, specs, low=args.eao_low, high=args.eao_high, progress=not args.no_progress)
-        (out / "vot_summary.json").write_text(_json.dumps(results, indent=2))
-        lines = ["| tracker | accuracy | robustness | failures | EAO | FPS |", "|---|---:|---:|---:|---:|---:|"]
-        for name, r in results.items():
-            lines.append(f"| {name} | {r['accuracy']:.3f} | {r['robustness']:.3f} | {r['failures']} | "
-                         f"{r['eao']:.3f} | {r['fps']:.1f} |")
-        (out / "vot_results.md").write_text("\n".join(lines) + "\n")
-        print("\n".join(lines))
+        runs = record_vot(sequences, specs, progress=not args.no_progress)
+        vot_report = score_vot(runs, low=args.eao_low, high=args.eao_high)
+        write_vot(out, vot_report)
+        print(vot_markdown(vot_report).rstrip("\n"))
         return 0
-    scores: dict = {}
-    keep = None if args.fresh else out / "kept"
-    boxes, fps = run_ope(sequences, specs, progress=not args.no_progress, scores=scores, keep_dir=keep)
-    write_report(out, sequences, boxes, fps, dataset=str(args.dataset), scores=scores,
-                 peers=[s.name for s in specs if s.is_peer], warnings_=overlap)
-    print((out / "results.md").read_text().split("Per sequence")[0].strip())
+    record = record_ope(sequences, specs, progress=not args.no_progress, keep_dir=None if args.fresh else out / "kept")
+    for line in kept_lines(record):
+        print(line, file=sys.stderr)
+    report = OPEReport.from_record(record, dataset=str(args.dataset), warnings=overlap)
+    write_ope(out, report, record.sequences, record.boxes())
+    print(ope_console(report))
     return 0
 
 
 def _cmd_tune(args: argparse.Namespace) -> int:
-    import json as _json
     from collections import Counter
 
-    from .eval import load_benchmark, ping_pong
+    from .atomic import atomic_write_json
+    from .eval import ping_pong
     from .eval.tune import DEFAULT_GRID, grid_search, parse_grid
     from .hparams import resolve_hparams
     from .models import DCFFNet
 
     model = DCFFNet.from_pretrained(args.weights)
     info = model.checkpoint_info
-    sequences = [ping_pong(seq, args.ping_pong) for folder in args.dataset for seq in load_benchmark(folder, args.format)]
+    sequences = [ping_pong(seq, args.ping_pong) for seq in _read_benchmarks(args.dataset, args.format, args.strict)]
     clashes = sorted(name for name, count in Counter(seq.name for seq in sequences).items() if count > 1)
     if clashes:
         raise SystemExit(f"error: --dataset folders share sequence names {clashes}; results are keyed by name")
@@ -179,7 +213,7 @@ def _cmd_tune(args: argparse.Namespace) -> int:
         print(f"AUC {r['auc']:.4f}  precision {r['precision']:.4f}  {r['hparams'].to_dict()}")
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(_json.dumps([{**r, "hparams": r["hparams"].to_dict()} for r in results], indent=2))
+        atomic_write_json(args.out, [{**r, "hparams": r["hparams"].to_dict()} for r in results])
     if args.save_to:
         metrics = dict(info.metrics or {})
         # folder names only: a published config.json names no machine's folders
@@ -193,15 +227,13 @@ def _cmd_tune(args: argparse.Namespace) -> int:
 
 
 def _cmd_calibrate(args: argparse.Namespace) -> int:
-    import json as _json
-
-    from .eval import load_benchmark
+    from .atomic import atomic_write_json
     from .eval.calibrate import calibrate, collect_cues, plot_reliability
     from .models import DCFFNet
 
     model = DCFFNet.from_pretrained(args.weights)
     info = model.checkpoint_info
-    sequences = [seq for folder in args.dataset for seq in load_benchmark(folder, args.format)]
+    sequences = _read_benchmarks(args.dataset, args.format, args.strict)
     data = collect_cues(model, sequences, device=args.device, progress=not args.no_progress)
     where = ", ".join(Path(d).name for d in args.dataset)
     calibration, report = calibrate(data, fitted_on=f"{where}: {len(sequences)} sequences, {len(data.labels)} frames")
@@ -215,7 +247,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
         print(f"| {row['low']:.1f}-{row['high']:.1f} | {row['count']} | {row['confidence']:.3f} | {row['accuracy']:.3f} |")
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(_json.dumps({"calibration": calibration.to_dict(), **report}, indent=2))
+        atomic_write_json(args.out, {"calibration": calibration.to_dict(), **report})
     if args.plot:
         plot_reliability(report, args.plot, title=f"{model.architecture} on {where}")
     if args.save_to:
@@ -247,10 +279,12 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
 def _cmd_export(args: argparse.Namespace) -> int:
     from .deploy import export_onnx
+    from .deploy.onnx_export import check_export_target
     from .models import DCFFNet
 
     if not args.onnx:
         raise ValueError("dcffnet export needs a target format: --onnx OUT_FOLDER")
+    check_export_target(args.onnx, args.opset)  # before the model loads: a bad --opset or --onnx fails at once
     model = DCFFNet.from_pretrained(args.checkpoint, revision=args.revision)
     folder = export_onnx(model, args.onnx, opset=args.opset, check=not args.no_check)
     print(f"wrote {folder}: template.onnx, search.onnx, onnx.json and the checkpoint files "
@@ -274,6 +308,31 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_format_argument(parser: argparse.ArgumentParser) -> None:
+    """``--format``: one of the benchmark formats of the registry (:mod:`dcffnet.data.formats`)."""
+    from .data.formats import DATASET_FORMATS, format_names
+
+    layouts = "; ".join(f"{'/'.join((f.name, *f.aliases))}: {f.description}" for f in DATASET_FORMATS if f.benchmark)
+    parser.add_argument("--format", default="folder", choices=format_names(benchmark_only=True),
+                        help=f"benchmark layout (default: folder). {layouts}".replace("%", "%%"))
+    parser.add_argument("--strict", action="store_true",
+                        help="fail on a sequence that cannot be scored (no frames, empty ground truth, no valid "
+                             "first box) instead of skipping it; skipped sequences are always listed with the reason")
+
+
+def _read_benchmarks(folders: "str | list[str]", format: str, strict: bool) -> list[Any]:
+    """The sequences of every benchmark folder; each folder's read report (found, read, skipped
+    and why) is printed to stderr."""
+    from .eval.datasets import read_benchmark
+
+    sequences = []
+    for folder in [folders] if isinstance(folders, str) else folders:
+        report = read_benchmark(folder, format, strict)
+        print(report.summary(), file=sys.stderr)
+        sequences.extend(report.sequences)
+    return sequences
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .version import __version__
 
@@ -288,8 +347,11 @@ def build_parser() -> argparse.ArgumentParser:
     track.add_argument("--revision", default=None, help="hub revision (branch, tag or commit)")
     track.add_argument("--preset", default=None, help="tracking hyper-parameter preset (default: the checkpoint's own)")
     track.add_argument("--device", default=None, help="cpu (default), cuda, cuda:N")
-    track.add_argument("--output", default=None, help="write an annotated video here (.mp4 or .avi)")
-    track.add_argument("--boxes", default=None, help="write x,y,w,h per frame to this text file")
+    track.add_argument("--output", default=None,
+                       help="write an annotated video here (.mp4, .avi, .mov, .mkv or .m4v; its folder must exist)")
+    track.add_argument("--boxes", default=None,
+                       help="write x,y,w,h per frame to this text file, a line as each frame is tracked "
+                            "(its folder must exist)")
     track.add_argument("--max-frames", type=int, default=None, help="stop after this many frames")
     track.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     track.set_defaults(func=_cmd_track)
@@ -306,12 +368,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     ev = sub.add_parser("eval", help="run trackers over a benchmark and score them (OPE or VOT reset protocol)")
     ev.add_argument("--dataset", required=True, help="benchmark folder")
-    ev.add_argument("--format", default="folder", choices=["otb", "vot", "lasot", "got10k", "uav", "folder"])
+    _add_format_argument(ev)
     ev.add_argument("--tracker", action="append", default=None, metavar="SPEC",
-                    help="dcffnet[:WEIGHTS][,preset=P][,backend=onnx][,name=N] or opencv:csrt|kcf|mil|nano|vit (repeatable)")
+                    help="dcffnet[:WEIGHTS][,preset=P][,backend=onnx][,name=N], opencv:csrt|kcf|mil|nano|vit or "
+                         "nanotrack:v2|v3|v2-opencv (ONNX Runtime adapter; repeatable)")
     ev.add_argument("--out", required=True, help="output folder")
     ev.add_argument("--protocol", default="ope", choices=["ope", "vot"], help="one-pass (default) or VOT2018 resets")
-    ev.add_argument("--peer-models", default=None, help="folder with NanoTrack / VitTrack ONNX files")
+    ev.add_argument("--peer-models", default=None, help="folder with NanoTrack / VitTrack ONNX files (NanoTrack v3's in its nanotrack_v3/ subfolder)")
     ev.add_argument("--sequences", nargs="*", default=None, help="only these sequences")
     ev.add_argument("--device", default=None, help="device of dcffnet trackers")
     ev.add_argument("--eao-low", type=int, default=100, help="EAO interval start (VOT2018: 100)")
@@ -326,7 +389,7 @@ def build_parser() -> argparse.ArgumentParser:
     tune.add_argument("--weights", required=True, help="checkpoint folder, bundled name or hub id")
     tune.add_argument("--dataset", required=True, nargs="+",
                       help="one or more folders of sequences to tune on (never your evaluation set)")
-    tune.add_argument("--format", default="folder", choices=["otb", "vot", "lasot", "got10k", "uav", "folder"])
+    _add_format_argument(tune)
     tune.add_argument("--grid", nargs="*", default=[], metavar="FIELD=V1,V2",
                       help="values to try, e.g. lr=0.2,0.4 (default grid: penalty_k, window_influence, lr)")
     tune.add_argument("--ping-pong", type=int, default=0, metavar="N",
@@ -341,7 +404,7 @@ def build_parser() -> argparse.ArgumentParser:
     cal = sub.add_parser("calibrate", help="fit the score calibration (P(IoU > 0.5)) on held-out sequences")
     cal.add_argument("--weights", required=True, help="checkpoint folder, bundled name or hub id")
     cal.add_argument("--dataset", required=True, nargs="+", help="folders of validation sequences (not your test set)")
-    cal.add_argument("--format", default="folder", choices=["otb", "vot", "lasot", "got10k", "uav", "folder"])
+    _add_format_argument(cal)
     cal.add_argument("--out", default=None, help="write the calibration and its report as JSON here")
     cal.add_argument("--plot", default=None, help="write the reliability diagram (PNG, needs matplotlib) here")
     cal.add_argument("--save-to", default=None, help="write a copy of the checkpoint with the calibration stored")
@@ -359,7 +422,7 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("checkpoint", help="checkpoint folder, bundled name or hub repo id")
     ex.add_argument("--onnx", metavar="OUT", default=None, help="write the ONNX export to this folder")
     ex.add_argument("--revision", default=None, help="hub revision (branch, tag or commit)")
-    ex.add_argument("--opset", type=int, default=17, help="ONNX opset (default 17)")
+    ex.add_argument("--opset", type=int, default=17, help="ONNX opset, 11 to 20 (default 17)")
     ex.add_argument("--no-check", action="store_true", help="skip the ONNX Runtime parity check after export")
     ex.set_defaults(func=_cmd_export)
 
@@ -371,11 +434,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``dcffnet`` console script."""
     from .errors import CheckpointError, WeightsNotFoundError
+    from .interrupts import Interrupted
 
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))
+    except Interrupted as exc:  # stopped by SIGINT / SIGTERM after saving its work: 130 / 143
+        print(f"dcffnet {args.command}: {exc}", file=sys.stderr)
+        return exc.exit_code
     except (WeightsNotFoundError, CheckpointError, FileNotFoundError, FileExistsError, ValueError, TypeError,
             KeyError) as exc:
         print(f"dcffnet {args.command}: error: {exc}", file=sys.stderr)

@@ -1,8 +1,8 @@
-"""Exceptions raised by dcffnet's weights handling."""
+"""Exceptions raised by dcffnet's weights handling and dataset reading."""
 
 from __future__ import annotations
 
-__all__ = ["WeightsNotFoundError", "CheckpointError"]
+__all__ = ["WeightsNotFoundError", "CheckpointError", "DatasetError"]
 
 
 class WeightsNotFoundError(FileNotFoundError):
@@ -13,3 +13,14 @@ class WeightsNotFoundError(FileNotFoundError):
 class CheckpointError(ValueError):
     """A checkpoint was found but cannot be used: corrupt file, checksum mismatch, missing or
     unexpected keys, shape mismatch, or an invalid ``config.json``."""
+
+
+class DatasetError(ValueError):
+    """A dataset cannot be used as asked: a sequence that cannot be read when reading strictly, or
+    no usable sequence at all. ``sequence`` names the sequence (``None`` for the whole dataset) and
+    ``reason`` says what is wrong with it."""
+
+    def __init__(self, message: str, sequence: str | None = None, reason: str = "") -> None:
+        super().__init__(message)
+        self.sequence = sequence
+        self.reason = reason

@@ -2,8 +2,13 @@
 
 Thin functions over :class:`~dcffnet.models.DCFFNet`'s methods (``save_pretrained``,
 ``from_pretrained``, ``push_to_hub``) and the folder format in :mod:`dcffnet.checkpoint`.
-Names resolve, in order, to a local folder, a bundled name, or a hub repo id (``org/name`` or
-``org/name@revision``) downloaded with ``huggingface_hub``.
+
+Loading a network has one way: :meth:`DCFFNet.from_pretrained(name_or_path, revision=None,
+device=None, cache_dir=None, token=None) <dcffnet.models.DCFFNet.from_pretrained>`. Names resolve,
+in order, to a local folder, a bundled name, or a hub repo id (``org/name`` or ``org/name@revision``)
+downloaded with ``huggingface_hub``. :func:`load_model` and :func:`load_pretrained` are aliases of
+it kept for existing code (the latter also returns ``config.json`` as a dict); a
+:class:`~dcffnet.Tracker` loads its network the same way.
 """
 
 from __future__ import annotations
@@ -65,9 +70,9 @@ def model_from_config(config: dict[str, Any]) -> DCFFNet:
 def load_pretrained(name_or_path: "str | os.PathLike[str]", revision: str | None = None,
                     device: "str | torch.device | None" = None, cache_dir: "str | os.PathLike[str] | None" = None,
                     token: "str | bool | None" = None) -> tuple[DCFFNet, dict[str, Any]]:
-    """Load a checkpoint and return ``(model, config)``: the network (eval mode, on ``device``,
-    default CPU, carrying ``model.checkpoint_info``) and its ``config.json`` as a dict with ``source``
-    (the folder it was read from) added.
+    """Alias of :meth:`DCFFNet.from_pretrained` that also returns the config: ``(model, config)``,
+    the network (eval mode, on ``device``, default CPU, carrying ``model.checkpoint_info``) and its
+    ``config.json`` as a dict with ``source`` (the folder it was read from) added.
 
     Raises:
         WeightsNotFoundError: unknown name, hub repo/revision not found, offline with an empty cache,
@@ -81,7 +86,7 @@ def load_pretrained(name_or_path: "str | os.PathLike[str]", revision: str | None
 
 def load_model(name_or_path: "str | os.PathLike[str]", revision: str | None = None,
                device: "str | torch.device | None" = None, **kwargs: Any) -> DCFFNet:
-    """Like :func:`load_pretrained` but returns only the network."""
+    """Alias of :meth:`DCFFNet.from_pretrained` (``kwargs``: its ``cache_dir`` and ``token``): the network only."""
     return DCFFNet.from_pretrained(name_or_path, revision=revision, device=device, **kwargs)
 
 

@@ -1,17 +1,24 @@
-"""Frame sources (a video file or a folder of images) and the annotated-video writer."""
+"""Frame sources (a video file or a folder of images), the checks of output paths, and the two
+writers of ``dcffnet track``: the annotated video and the boxes file (written frame by frame)."""
 
 from __future__ import annotations
 
 import os
+import stat
+import tempfile
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Iterator, Mapping, Sequence
 
 import cv2
 import numpy as np
 
 from .data.frames import IMAGE_SUFFIXES, list_images
 
-__all__ = ["IMAGE_SUFFIXES", "FrameReadError", "FrameSource", "AnnotatedVideoWriter", "draw_box", "write_boxes"]
+__all__ = ["IMAGE_SUFFIXES", "VIDEO_SUFFIXES", "FrameReadError", "OutputPathError", "FrameSource", "AnnotatedVideoWriter",
+           "BoxesWriter", "check_outputs", "draw_box", "video_fourcc", "write_boxes"]
+
+# annotated-video suffixes and their codec (OpenCV's FFmpeg backend writes mp4v into these containers)
+VIDEO_SUFFIXES = {".mp4": "mp4v", ".m4v": "mp4v", ".mov": "mp4v", ".mkv": "mp4v", ".avi": "MJPG"}
 
 
 class FrameReadError(ValueError):
@@ -22,8 +29,18 @@ class FrameReadError(ValueError):
         self.index = index
 
 
+class OutputPathError(ValueError):
+    """An output path cannot be used: it is (after following links) an input file or another output,
+    a folder, its folder does not exist, or it cannot be written. ``path`` is the path as given."""
+
+    def __init__(self, message: str, path: "str | os.PathLike[str]") -> None:
+        super().__init__(message)
+        self.path = path
+
+
 class FrameSource:
-    """Frames of a video file or of a folder of images (sorted by file name), as BGR uint8 arrays.
+    """Frames of a video file or of a folder of images (in natural order of their names, ``2.jpg``
+    before ``10.jpg``: :func:`dcffnet.data.list_images`), as BGR uint8 arrays.
 
     Attributes:
         path: the source.
@@ -54,6 +71,11 @@ class FrameSource:
     def __len__(self) -> int:
         return self.frame_count
 
+    @property
+    def input_files(self) -> tuple[Path, ...]:
+        """The files frames are read from: the video file, or every image of the folder in order."""
+        return (self.path,) if self._files is None else tuple(self._files)
+
     def __iter__(self) -> Iterator[np.ndarray]:
         """Frames in order.
 
@@ -63,10 +85,13 @@ class FrameSource:
                 frames before it have been yielded.
         """
         if self._files is not None:
+            from .data.frames import read_frame
+
             for index, file in enumerate(self._files):
-                frame = cv2.imread(str(file), cv2.IMREAD_COLOR)
-                if frame is None:
-                    raise FrameReadError(f"frame {index} ({file}) cannot be read (corrupt or not an image)", index)
+                try:
+                    frame = read_frame(file)
+                except ValueError as exc:
+                    raise FrameReadError(f"frame {index} ({file}) cannot be read: {exc}", index) from exc
                 yield frame
             return
         cap = cv2.VideoCapture(str(self.path))
@@ -99,27 +124,47 @@ def draw_box(frame: np.ndarray, box: Sequence[float], label: str | None = None,
     return out
 
 
+def video_fourcc(path: "str | os.PathLike[str]", name: str = "annotated video") -> str:
+    """The codec of an annotated video at ``path`` (by suffix, see ``VIDEO_SUFFIXES``); ``name`` is used in the message.
+
+    Raises:
+        OutputPathError: a suffix the writer has no codec for.
+    """
+    fourcc = VIDEO_SUFFIXES.get(Path(path).suffix.lower())
+    if fourcc is None:
+        raise OutputPathError(f"{name} {str(path)!r} must end in one of {', '.join(VIDEO_SUFFIXES)}", path)
+    return fourcc
+
+
 class AnnotatedVideoWriter:
-    """Writes frames with their box to a video file (``.mp4`` -> mp4v, ``.avi`` -> MJPG)."""
+    """Writes frames with their box to a video file (``.avi`` -> MJPG, ``.mp4``/``.m4v``/``.mov``/``.mkv`` -> mp4v).
+
+    Attributes:
+        count: frames written so far.
+    """
 
     def __init__(self, path: "str | os.PathLike[str]", fps: float, frame_size: tuple[int, int]) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fourcc = "MJPG" if self.path.suffix.lower() == ".avi" else "mp4v"
+        fourcc = video_fourcc(self.path)
+        if not self.path.parent.is_dir():
+            raise OutputPathError(f"cannot write video {self.path}: folder {self.path.parent} does not exist", path)
         self._writer = cv2.VideoWriter(str(self.path), cv2.VideoWriter_fourcc(*fourcc), fps, frame_size)
         if not self._writer.isOpened():
-            raise ValueError(f"cannot write video {self.path} (use a .mp4 or .avi file name)")
+            raise OutputPathError(f"cannot write video {self.path}: OpenCV could not open a {fourcc} writer for it", path)
         self.frame_size = frame_size
+        self.count = 0
 
     def write(self, frame: np.ndarray, box: Sequence[float], score: float | None = None) -> None:
-        """Append ``frame`` (BGR) with ``box`` drawn on it; frames of another size are resized."""
+        """Append ``frame`` (BGR) with ``box`` (x, y, w, h, pixels) drawn on it; frames of another size are resized."""
         label = None if score is None else f"{score:.2f}"
         annotated = draw_box(frame, box, label)
         if (annotated.shape[1], annotated.shape[0]) != self.frame_size:
             annotated = cv2.resize(annotated, self.frame_size)
         self._writer.write(annotated)
+        self.count += 1
 
     def close(self) -> None:
+        """Finish the file (an mp4 is unreadable until this runs); safe to call twice."""
         self._writer.release()
 
     def __enter__(self) -> "AnnotatedVideoWriter":
@@ -129,8 +174,130 @@ class AnnotatedVideoWriter:
         self.close()
 
 
+class BoxesWriter:
+    """Writes one ``x,y,w,h`` line per frame (pixels, 0-based, 2 decimals) as frames are tracked.
+
+    Each line is written whole and flushed to the operating system at once, so whatever happens to
+    the process later (an interrupt, an exception, a kill), the file holds one complete line for
+    every frame written so far. The file is created (or emptied) when the writer is made.
+
+    Attributes:
+        path: the file.
+        count: lines (frames) written so far.
+    """
+
+    def __init__(self, path: "str | os.PathLike[str]") -> None:
+        self.path = Path(path)
+        self._file = open(self.path, "w", encoding="ascii", newline="\n")
+        self.count = 0
+
+    def write(self, box: Sequence[float]) -> None:
+        """Append the line of one frame's ``box = (x, y, w, h)`` (pixels) and flush it."""
+        values = [float(v) for v in box]
+        if len(values) != 4:
+            raise ValueError(f"box must be 4 values (x, y, w, h), got {len(values)}: {values}")
+        self._file.write(",".join(f"{v:.2f}" for v in values) + "\n")
+        self._file.flush()
+        self.count += 1
+
+    def close(self) -> None:
+        """Close the file; safe to call twice."""
+        self._file.close()
+
+    def __enter__(self) -> "BoxesWriter":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def write_boxes(path: "str | os.PathLike[str]", boxes: Sequence[Sequence[float]]) -> None:
-    """Write one ``x,y,w,h`` line per frame (pixels, 0-based, 2 decimals)."""
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("".join(",".join(f"{v:.2f}" for v in box) + "\n" for box in boxes))
+    """Write one ``x,y,w,h`` line per frame (pixels, 0-based, 2 decimals); the folder must exist."""
+    with BoxesWriter(path) as writer:
+        for box in boxes:
+            writer.write(box)
+
+
+def _same_file(a: os.stat_result, b: os.stat_result) -> bool:
+    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
+
+
+def _stat_or_none(path: Path) -> os.stat_result | None:
+    """``os.stat`` following links, or ``None`` when there is nothing to stat (the reason is reported later)."""
+    try:
+        return os.stat(path)
+    except OSError:
+        return None
+
+
+def _check_writable(name: str, path: "str | os.PathLike[str]", real: Path) -> None:
+    """Refuse an output that is a folder, a link loop, in a missing folder, or not writable; creates nothing that stays."""
+    try:
+        info = os.stat(real)
+    except FileNotFoundError:
+        info = None
+    except OSError as exc:  # a link loop, a path through a file, a name too long
+        raise OutputPathError(f"{name} {str(path)!r} cannot be written: {exc.strerror}", path) from exc
+    if info is not None:
+        if stat.S_ISDIR(info.st_mode):
+            raise OutputPathError(f"{name} {str(path)!r} is a folder; give a file name", path)
+        if stat.S_ISREG(info.st_mode):
+            try:  # opened for appending and closed: the content and modification time stay as they are
+                os.close(os.open(real, os.O_WRONLY | os.O_APPEND))
+            except OSError as exc:
+                raise OutputPathError(f"{name} {str(path)!r} cannot be written: {exc.strerror}", path) from exc
+        elif not os.access(real, os.W_OK):  # a device or a pipe: opening it could block or have effects
+            raise OutputPathError(f"{name} {str(path)!r} cannot be written: permission denied", path)
+        return
+    folder = real.parent
+    if not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "does not exist"
+        raise OutputPathError(f"{name} {str(path)!r}: folder {folder} {what}", path)
+    try:  # a real write test (os.access says yes to root on a read-only mount); removed at once
+        handle, probe = tempfile.mkstemp(prefix=".dcffnet-write-check-", dir=folder)
+    except OSError as exc:
+        raise OutputPathError(f"{name} {str(path)!r} cannot be written: folder {folder} is not writable "
+                              f"({exc.strerror})", path) from exc
+    os.close(handle)
+    os.unlink(probe)
+
+
+def check_outputs(inputs: Sequence["str | os.PathLike[str]"],
+                  outputs: Mapping[str, "str | os.PathLike[str] | None"]) -> None:
+    """Refuse, before anything is read or written, outputs that would destroy an input or each other,
+    or that cannot be written.
+
+    Args:
+        inputs: the files being read (e.g. ``FrameSource.input_files``).
+        outputs: ``{name: path}`` of the outputs (``None``: not written); ``name`` (e.g.
+            ``"--boxes"``) is used in the messages. Relative paths are taken from the current folder.
+
+    Raises:
+        OutputPathError: an empty path; an output that is, after following symbolic links (or as a
+            hard link), one of ``inputs`` or the same file as another output; an output that is a
+            folder or a link loop; a folder that does not exist (none is created); a file or folder
+            that cannot be written. The check leaves no file behind and changes none.
+    """
+    given = {name: path for name, path in outputs.items() if path is not None}
+    for name, path in given.items():
+        if not os.fspath(path):
+            raise OutputPathError(f"{name} is an empty path", path)
+    real = {name: Path(os.path.realpath(path)) for name, path in given.items()}
+    existing = {name: info for name, info in ((n, _stat_or_none(p)) for n, p in real.items()) if info is not None}
+    if existing:
+        for source in inputs:
+            source_stat = _stat_or_none(Path(source))  # None: an input that cannot be read, reported when read
+            for name, info in existing.items():
+                if source_stat is not None and _same_file(info, source_stat):
+                    raise OutputPathError(f"{name} {str(given[name])!r} is the input file {source}: "
+                                          "writing it would destroy the source while it is read", given[name])
+    for name, path in given.items():
+        _check_writable(name, path, real[name])
+    names = list(given)
+    for i, first in enumerate(names):
+        for second in names[i + 1:]:
+            same = real[first] == real[second] or (
+                first in existing and second in existing and _same_file(existing[first], existing[second]))
+            if same:
+                raise OutputPathError(f"{first} {str(given[first])!r} and {second} {str(given[second])!r} are the "
+                                      "same file: give each its own name", given[second])

@@ -457,3 +457,140 @@ def test_dcffnet_eval_resumes_and_fresh_recomputes(tmp_path, capsys):
     assert main(args + ["--fresh"]) == 0
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert set(summary["trackers"]["dcffnet"]["per_sequence"]) == {"a", "b"}
+
+
+def test_eval_says_what_it_reused_from_kept_and_why_not(tmp_path, capsys):
+    """A rerun on an existing --out reports how many sequences it reused and, for a tracker whose
+    settings changed, which fingerprint fields differ."""
+    for name in ("a", "b"):
+        _frames(tmp_path / "data" / name / "img", 5)
+        _write(tmp_path / "data" / name / "groundtruth.txt", [[20 + 2 * i, 20 + i, 20, 16] for i in range(5)])
+    out = tmp_path / "out"
+    args = ["eval", "--dataset", str(tmp_path / "data"), "--out", str(out), "--no-progress"]
+    assert main(args + ["--tracker", "dcffnet,name=d"]) == 0
+    assert ": reused" not in capsys.readouterr().err  # nothing was kept yet
+    assert main(args + ["--tracker", "dcffnet,name=d"]) == 0
+    assert f"d: reused 2 of 2 sequences from {out / 'kept'}" in capsys.readouterr().err
+    assert main(args + ["--tracker", "dcffnet,preset=otb,name=d"]) == 0
+    err = capsys.readouterr().err
+    assert f"d: reused 0 of 2 sequences from {out / 'kept'}" in err
+    assert "d: not reused for 2 sequences (a, b): the tracker differs: hparams." in err
+    assert "weights" not in err.split("the tracker differs:")[1].splitlines()[0]  # same weights
+
+
+class _LosingTracker(_CountingTracker):
+    """Stays put; reports the target lost from frame 3 on."""
+
+    def update(self, frame):
+        from dcffnet.tracking.result import TrackResult, TrackState
+
+        self.frames = getattr(self, "frames", 0) + 1
+        return TrackResult(self.box, 0.2, TrackState.LOST if self.frames >= 3 else TrackState.TRACKING)
+
+
+def test_record_keeps_lost_flags_and_explains_refused_kept_results(tmp_path):
+    from dcffnet.eval.render import kept_lines
+    from dcffnet.eval.runner import TrackerSpec, record_ope
+
+    for name in ("a", "b"):
+        _frames(tmp_path / "data" / name / "img", 6)
+        _write(tmp_path / "data" / name / "groundtruth.txt", [[20, 20, 20, 16]] * 6)
+    sequences = load_benchmark(tmp_path / "data")
+    keep = tmp_path / "kept"
+
+    def spec(lr):
+        return TrackerSpec.fingerprinted("t", _LosingTracker, {"weights": "w" * 40, "hparams": {"lr": lr}})
+
+    first = record_ope(sequences, [spec(0.3)], progress=False, keep_dir=keep)
+    result = first.results["t"]["a"]
+    assert result.lost.tolist() == [False, False, False, True, True, True] and not result.reused
+    assert first.kept["t"].reused == [] and first.kept["t"].refused == {} and kept_lines(first) == []
+    again = record_ope(sequences, [spec(0.3)], progress=False, keep_dir=keep)
+    assert again.kept["t"].reused == ["a", "b"] and again.results["t"]["a"].reused
+    np.testing.assert_array_equal(again.results["t"]["a"].lost, result.lost)
+    (keep / "t" / "b.npz").write_bytes(b"cut short")
+    changed = record_ope(sequences, [spec(0.5)], progress=False, keep_dir=keep)
+    assert changed.kept["t"].refused["a"] == "the tracker differs: hparams.lr 0.3 -> 0.5"
+    assert "damaged" in changed.kept["t"].refused["b"]
+    lines = kept_lines(changed)
+    assert lines[0] == f"t: reused 0 of 2 sequences from {keep}"
+    assert "t: not reused for 1 sequence (a): the tracker differs: hparams.lr 0.3 -> 0.5" in lines
+    # a file kept by 0.4.0 (no lost flags) is computed again, saying so
+    with np.load(keep / "t" / "a.npz") as data:
+        np.savez(keep / "t" / "a.npz", **{k: data[k] for k in ("boxes", "scores", "times", "fingerprint", "sequence")})
+    old = record_ope(sequences[:1], [spec(0.5)], progress=False, keep_dir=keep)
+    assert old.kept["t"].refused["a"] == "the kept file lacks lost (written by an older dcffnet or damaged)"
+    # without named fields the reason still says the tracker differs
+    plain = record_ope(sequences, [TrackerSpec("t", _LosingTracker, fingerprint="other")], progress=False,
+                       keep_dir=keep)
+    assert plain.kept["t"].refused["a"].startswith("the tracker differs (fingerprint ")
+
+
+def test_report_renders_every_output_from_one_object(tmp_path):
+    """summary.json, results.md and the printed summary come from the same OPEReport; the console
+    summary is results.md without the per-sequence table."""
+    from dcffnet.data import Sequence
+    from dcffnet.eval import OPERecord, OPEReport, SequenceResult, score_ope
+    from dcffnet.eval.render import ope_console, ope_markdown, write_ope
+
+    gt = np.array([[10, 10, 20, 20]] * 6, dtype=float)
+    gt[2] = np.nan
+    seqs = [Sequence("s1", [tmp_path / f"{i}.jpg" for i in range(6)], gt),
+            Sequence("s2", [tmp_path / f"{i}.jpg" for i in range(6)], np.array([[5, 5, 10, 10]] * 6, float))]
+
+    def result(boxes, score):
+        return SequenceResult(boxes, np.full(6, score), np.full(6, 0.01), np.zeros(6, bool))
+
+    record = OPERecord(seqs, {"mine": {"s1": result(np.nan_to_num(gt, nan=10.0), 0.9), "s2": result(seqs[1].gt, 0.8)},
+                              "peer": {"s1": result(np.nan_to_num(gt, nan=10.0) + 4, 1.0),
+                                       "s2": result(seqs[1].gt + 3, 1.0)}}, peers=["peer"])
+    assert record.fps() == {"mine": pytest.approx(100.0), "peer": pytest.approx(100.0)}
+    report = OPEReport.from_record(record, dataset="toy", warnings=["careful"])
+    assert report.long_term_sequences == ["s1"] and report.trackers["mine"].long_term is not None
+    assert [r["peer"] for r in report.peer_ratios] == ["peer"]
+    md = ope_markdown(report)
+    assert ope_console(report) == md.split("Per sequence")[0].strip()
+    assert ope_console(report).startswith("# OPE results: toy\n\nWARNING: careful")
+    write_ope(tmp_path / "out", report, record.sequences, record.boxes())
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["trackers"]["mine"]["auc"] == pytest.approx(report.trackers["mine"].auc)
+    assert summary["peer_ratios"][0]["auc"] == pytest.approx(report.trackers["mine"].auc / report.trackers["peer"].auc)
+    assert (tmp_path / "out" / "results.md").read_text() == md
+    np.testing.assert_allclose(np.loadtxt(tmp_path / "out" / "results" / "peer" / "s2.txt", delimiter=","),
+                               seqs[1].gt + 3)
+    with pytest.raises(ValueError, match="no result for sequence"):
+        score_ope(seqs, {"mine": {"s1": gt}}, {"mine": 1.0})
+
+
+def test_vot_cli_prints_the_table_it_writes(bench, tmp_path, capsys):
+    from dcffnet.eval.report import score_vot
+    from dcffnet.eval.runner import TrackerSpec, record_vot
+
+    seqs = load_benchmark(bench, "folder")
+    runs = record_vot(seqs[:1], [TrackerSpec("script", lambda: _ScriptedTracker(seqs[0].gt, lose={3}))],
+                      progress=False)
+    report = score_vot(runs, low=1, high=4)
+    assert report.trackers["script"].failures == 1
+    assert report.to_dict()["script"]["robustness"] == pytest.approx(100 / 12)
+    out = tmp_path / "vot"
+    assert main(["eval", "--dataset", str(bench), "--protocol", "vot", "--tracker", "opencv:mil", "--out", str(out),
+                 "--no-progress", "--eao-low", "2", "--eao-high", "8"]) == 0
+    assert capsys.readouterr().out == (out / "vot_results.md").read_text()
+    assert set(json.loads((out / "vot_summary.json").read_text())) == {"opencv-mil"}
+
+
+def test_eval_names_skipped_sequences_and_strict_refuses_them(tmp_path, capsys):
+    """A sequence that cannot be scored (empty ground truth) is skipped, named with its reason and
+    the run goes on; ``--strict`` fails instead, naming it."""
+    _frames(tmp_path / "data" / "good" / "img", 5)
+    _write(tmp_path / "data" / "good" / "groundtruth.txt", [[20 + 2 * i, 20 + i, 20, 16] for i in range(5)])
+    _frames(tmp_path / "data" / "empty" / "img", 5)
+    (tmp_path / "data" / "empty" / "groundtruth.txt").write_text("")
+    args = ["eval", "--dataset", str(tmp_path / "data"), "--out", str(tmp_path / "out"), "--no-progress"]
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    assert "found 2, read 1, skipped 1" in err and "empty" in err
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert set(summary["trackers"]["dcffnet"]["per_sequence"]) == {"good"}
+    assert main(args + ["--strict"]) != 0
+    assert "empty" in capsys.readouterr().err

@@ -2,24 +2,40 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Iterable
 
 import cv2
 import numpy as np
 
+from ..frames import to_uint8
+from .folders import listed_folders
 from .video_cache import decode_video
 
-__all__ = ["IMAGE_SUFFIXES", "VIDEO_SUFFIXES", "list_images", "find_video", "read_frame", "sequence_frames", "sequence_names",
-           "keep_names"]
+__all__ = ["IMAGE_SUFFIXES", "VIDEO_SUFFIXES", "natural_key", "list_images", "find_video", "read_frame",
+           "sequence_frames", "sequence_names", "keep_names"]
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v")
 
 
+_DIGITS = re.compile(r"([0-9]+)")
+
+
+def natural_key(name: str) -> tuple[tuple[str | int, ...], str]:
+    """Sort key of a file name in natural (numeric-aware) order: runs of digits compare as numbers,
+    so ``2.jpg`` < ``10.jpg`` < ``100.jpg`` and ``img9`` < ``img10``; zero-padded names keep their
+    text order. Ties (``1.jpg`` / ``01.jpg``) fall back to the text, so the order is total."""
+    parts = _DIGITS.split(name)  # text at even positions, digit runs at odd ones
+    return tuple(int(p) if i % 2 else p for i, p in enumerate(parts)), name
+
+
 def list_images(folder: str | Path) -> list[Path]:
-    """Image files of ``folder`` (any of ``IMAGE_SUFFIXES``, case-insensitive), sorted by name."""
-    return sorted(p for p in Path(folder).iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    """Image files of ``folder`` (any of ``IMAGE_SUFFIXES``, case-insensitive), in natural order of
+    their names (:func:`natural_key`: ``0.jpg, 1.jpg, 2.jpg, 10.jpg``, not ``0, 1, 10, 2``)."""
+    images = [p for p in Path(folder).iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES]
+    return sorted(images, key=lambda p: natural_key(p.name))
 
 
 def find_video(folder: str | Path) -> Path | None:
@@ -57,12 +73,9 @@ def sequence_frames(folder: str | Path, frames_subdir: str = "img", cache_root: 
 
 
 def sequence_names(root: str | Path, marker: str = "groundtruth.txt") -> list[str]:
-    """Sequence folder names of ``root``: from ``list.txt`` when present, else every folder holding ``marker``."""
-    root = Path(root)
-    listed = root / "list.txt"
-    if listed.is_file():
-        return listed.read_text().split()
-    return sorted(p.name for p in root.iterdir() if (p / marker).is_file())
+    """Sequence folder names of ``root``: from ``list.txt`` when present, else every folder directly
+    below ``root`` holding ``marker`` (linked folders included, see :func:`dcffnet.data.folders.find_folders`)."""
+    return [name for name, _ in listed_folders(root, marker).folders]
 
 
 def keep_names(names: Iterable[str], split_file: str | Path | None) -> set[str] | None:
@@ -74,12 +87,28 @@ def keep_names(names: Iterable[str], split_file: str | Path | None) -> set[str] 
 
 
 def read_frame(path: str | Path) -> np.ndarray:
-    """Read one frame file as a BGR ``uint8`` array.
+    """Read one frame file as a BGR ``uint8`` array (``H x W x 3``; grey images replicated, alpha dropped).
+
+    Bit depth follows :func:`dcffnet.frames.to_uint8`: 8-bit files as decoded, 16-bit PNG/TIFF files
+    by their high byte (the full 16-bit range onto 0-255, as OpenCV decodes them to 8 bits), float
+    files (32-bit TIFF, ...) refused.
 
     Raises:
-        ValueError: the file is missing or not a readable image (the message names it).
+        ValueError: the file is missing, not a readable image, or of a bit depth that is refused (the
+            message names the file).
     """
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR | cv2.IMREAD_ANYDEPTH)
     if image is None:
+        # OpenCV decodes single-channel float TIFFs only unchanged: read again to say why
+        unchanged = cv2.imread(str(path), cv2.IMREAD_UNCHANGED) if Path(path).is_file() else None
+        if unchanged is not None:
+            _to_uint8_or_refuse(unchanged, path)
         raise ValueError(f"cannot read frame {path}")
-    return image
+    return _to_uint8_or_refuse(image, path)
+
+
+def _to_uint8_or_refuse(image: np.ndarray, path: str | Path) -> np.ndarray:
+    try:
+        return to_uint8(image, name=f"frame {path}")
+    except TypeError as err:
+        raise ValueError(str(err)) from err

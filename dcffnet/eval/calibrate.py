@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ..atomic import atomic_path
 from ..data import Sequence, read_frame
 from ..tracking import Tracker, iter_track
 from ..tracking.calibration import (ScoreCalibration, expected_calibration_error, fit_calibration,
@@ -126,6 +127,7 @@ def plot_reliability(report: dict[str, Any], path: str | Path, title: str = "") 
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
+    with atomic_path(path) as tmp:  # the temporary name keeps the suffix: the format follows it
+        fig.savefig(tmp)
     plt.close(fig)
     return path

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..atomic import atomic_path
 from .metrics import PRECISION_THRESHOLDS, SUCCESS_THRESHOLDS
 
 __all__ = ["plots_available", "plot_curves"]
@@ -46,7 +47,8 @@ def plot_curves(summaries: dict[str, dict], out_dir: str | Path, title: str = ""
         ax.legend(loc="lower left" if name == "success" else "lower right", fontsize=8)
         fig.tight_layout()
         path = out_dir / f"{name}.png"
-        fig.savefig(path)
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format="png")
         plt.close(fig)
         written.append(path)
     return written

@@ -12,8 +12,8 @@ from typing import Any
 from ..hparams import TrackerHParams
 from ..tracking import Tracker
 from .datasets import Sequence
-from .metrics import ope_scores, summarize_ope
-from .runner import TrackerSpec, run_ope
+from .report import score_ope
+from .runner import TrackerSpec, record_ope
 
 __all__ = ["DEFAULT_GRID", "parse_grid", "grid_search"]
 
@@ -50,13 +50,14 @@ def grid_search(model: Any, sequences: list[Sequence], grid: dict[str, list[floa
     grid = grid or DEFAULT_GRID
     base = base or TrackerHParams()
     keys = sorted(grid)
-    specs = []
+    specs: dict[str, tuple[TrackerHParams, TrackerSpec]] = {}
     for values in itertools.product(*(grid[k] for k in keys)):
         hp = replace(base, **dict(zip(keys, values)))
-        specs.append((hp, TrackerSpec(repr(hp), lambda hp=hp: Tracker(model=model, hparams=hp, device=device))))
-    boxes, _ = run_ope(sequences, [s for _, s in specs], progress=progress)
-    results = []
-    for hp, spec in specs:
-        summary = summarize_ope({s.name: ope_scores(boxes[spec.name][s.name], s.gt) for s in sequences})
-        results.append({"hparams": hp, "auc": summary["auc"], "precision": summary["precision"]})
+        # a value listed twice gives the same settings: run them once
+        specs.setdefault(repr(hp), (hp, TrackerSpec(repr(hp), lambda hp=hp: Tracker(model=model, hparams=hp,
+                                                                                     device=device))))
+    record = record_ope(sequences, [spec for _, spec in specs.values()], progress=progress)
+    report = score_ope(sequences, record.boxes(), record.fps())
+    results = [{"hparams": hp, "auc": report.trackers[name].auc, "precision": report.trackers[name].precision}
+               for name, (hp, _) in specs.items()]
     return sorted(results, key=lambda r: -r["auc"])
