@@ -2,8 +2,10 @@
 
 ``opencv:csrt`` and ``opencv:kcf`` need OpenCV's contrib build (``pip install "dcffnet[contrib]"``,
 i.e. ``opencv-contrib-python-headless``); ``opencv:mil``, ``opencv:nano`` (NanoTrack v2, two ONNX
-files) and ``opencv:vit`` (VitTrack, one ONNX file) are in the main build, the deep ones with their
-model files from a folder (``--peer-models DIR``).
+files; the v2 reference) and ``opencv:vit`` (VitTrack, one ONNX file) are in the main build, the
+deep ones with their model files from a folder (``--peer-models DIR``). NanoTrack through ONNX
+Runtime (v2 and v3) is :mod:`dcffnet.eval.nanotrack`; :mod:`dcffnet.eval.peer_specs` turns every
+peer spec (``opencv:KIND``, ``nanotrack:VERSION``) into a tracker factory.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ PEER_KINDS = ("csrt", "kcf", "mil", "nano", "vit")
 
 
 class PeerUnavailable(RuntimeError):
-    """This OpenCV build or model folder cannot provide the requested tracker."""
+    """This OpenCV build, runtime or model folder cannot provide the requested peer tracker."""
 
 
 def _factory(names: list[str]) -> Any:

@@ -1,4 +1,4 @@
-"""Optional distillation from a pretrained tracker (NanoTrack v2's ONNX files, run by ``cv2.dnn``).
+"""Optional distillation from a pretrained tracker (NanoTrack v2's or v3's ONNX files, run by ``cv2.dnn``).
 
 With little data, prior knowledge helps more than epochs. Two kinds, usable together:
 
@@ -28,8 +28,8 @@ from torch import nn
 from ..geometry import ResponseGeometry
 from .losses import balanced_logistic_loss, iou_loss
 
-__all__ = ["OnnxTeacher", "ResponseTeacher", "NANOTRACK_GEOMETRY", "FeatureCapture", "distill_loss",
-           "response_distill_loss"]
+__all__ = ["OnnxTeacher", "ResponseTeacher", "NANOTRACK_GEOMETRY", "NANOTRACK_V3_GEOMETRY", "TEACHER_GEOMETRIES",
+           "teacher_geometry", "FeatureCapture", "distill_loss", "response_distill_loss"]
 
 
 class OnnxTeacher:
@@ -64,6 +64,32 @@ class OnnxTeacher:
 # 16 * (k - 8) from the search-crop centre (checked on shifted crops: a target moved by +32 px moves
 # the peak by two cells; the head's (l, t, r, b) are search-crop pixels from the cell's point).
 NANOTRACK_GEOMETRY = ResponseGeometry(template_size=127, search_size=255, stride=16, size=16, kernel_offset=4)
+# NanoTrack v3: 15 x 15 response, cell k at crop offset 16 * (k - 7) (its tracker's point grid; the
+# head's depthwise branch lines the central 4x4 template cells up with search cells k - 1 .. k + 2).
+NANOTRACK_V3_GEOMETRY = ResponseGeometry(template_size=127, search_size=255, stride=16, size=15, kernel_offset=3)
+#: the teachers :class:`ResponseTeacher` knows by name
+TEACHER_GEOMETRIES = {"nanotrack_v2": NANOTRACK_GEOMETRY, "nanotrack_v3": NANOTRACK_V3_GEOMETRY}
+
+
+def teacher_geometry(student: ResponseGeometry, teacher: "ResponseGeometry | str | None" = None) -> ResponseGeometry:
+    """The response grid of a :class:`ResponseTeacher`.
+
+    Args:
+        student: the student network's geometry.
+        teacher: a geometry, a name in :data:`TEACHER_GEOMETRIES`, or ``None``: NanoTrack v3's grid
+            for a student whose grid is v3's (``dcffnet_v3``), else NanoTrack v2's, so a recipe's
+            architecture picks the teacher its head was imported from.
+
+    Raises:
+        ValueError: an unknown name.
+    """
+    if isinstance(teacher, ResponseGeometry):
+        return teacher
+    if teacher is None:
+        return NANOTRACK_V3_GEOMETRY if student == NANOTRACK_V3_GEOMETRY else NANOTRACK_GEOMETRY
+    if teacher not in TEACHER_GEOMETRIES:
+        raise ValueError(f"teacher must be a ResponseGeometry or one of {sorted(TEACHER_GEOMETRIES)}, got {teacher!r}")
+    return TEACHER_GEOMETRIES[teacher]
 
 
 def _blob(crop: np.ndarray) -> np.ndarray:
@@ -72,15 +98,19 @@ def _blob(crop: np.ndarray) -> np.ndarray:
 
 
 class ResponseTeacher:
-    """A whole Siamese tracker (backbone + head ONNX, NanoTrack v2's layout) as a source of soft targets.
+    """A whole Siamese tracker (backbone + head ONNX, NanoTrack's layout) as a source of soft targets.
 
     Args:
-        backbone: ONNX backbone (BGR 0-255 crop -> features), e.g. ``nanotrack_backbone_sim.onnx``.
+        backbone: ONNX backbone (BGR 0-255 crop -> features) that takes both crop sizes, e.g. v2's
+            ``nanotrack_backbone_sim.onnx`` or v3's ``nanotrack_backbone_dyn.onnx``.
         head: ONNX head with inputs ``input1`` (template features) and ``input2`` (search features)
-            and outputs ``(cls (1, 2, R, R), reg (1, 4, R, R))``, e.g. ``nanotrack_head_sim.onnx``.
+            and outputs ``(cls (1, 2, R, R), reg (1, 4, R, R))``, e.g. ``nanotrack_head_sim.onnx``
+            (v2, 16x16) or v3's ``nanotrack_head.onnx`` (15x15).
         student: the student's :class:`ResponseGeometry`; every student cell must coincide with a
             teacher cell (same stride and crop sizes, offsets on the teacher's grid).
-        teacher: the teacher's geometry (default :data:`NANOTRACK_GEOMETRY`).
+        teacher: the teacher's grid, see :func:`teacher_geometry` (default: v3's for a student with
+            v3's grid, else v2's :data:`NANOTRACK_GEOMETRY`). A head whose maps are not of that size
+            raises ``ValueError`` on the first call.
 
     Calling it on one ``(template, search)`` pair of uint8 BGR crops returns ``(cls, reg)``:
     ``cls`` (R, R) float32, the teacher's target probability at the student's cells, and ``reg``
@@ -91,7 +121,9 @@ class ResponseTeacher:
     """
 
     def __init__(self, backbone: str | Path, head: str | Path, student: ResponseGeometry,
-                 teacher: ResponseGeometry = NANOTRACK_GEOMETRY) -> None:
+                 teacher: "ResponseGeometry | str | None" = None) -> None:
+        teacher = teacher_geometry(student, teacher)
+        self.teacher = teacher
         self.paths = (Path(backbone), Path(head))
         for name, path in zip(("backbone", "head"), self.paths):
             if not path.is_file():
@@ -122,6 +154,11 @@ class ResponseTeacher:
         head.setInput(z, "input1")
         head.setInput(x, "input2")
         cls, reg = head.forward(head.getUnconnectedOutLayersNames())
+        expected = (self.teacher.size, self.teacher.size)
+        if tuple(cls.shape[2:]) != expected or tuple(reg.shape[2:]) != expected:
+            raise ValueError(f"the teacher head {self.paths[1]} gives {tuple(cls.shape[2:])} maps, but the teacher "
+                             f"grid is {expected[0]}x{expected[1]}: pass the teacher that head belongs to "
+                             f"({sorted(TEACHER_GEOMETRIES)})")
         logits = cls[0].astype(np.float64)
         prob = 1.0 / (1.0 + np.exp(logits[0] - logits[1]))  # softmax over (background, target)
         rows = self.index[:, None]

@@ -14,7 +14,6 @@ import dataclasses
 import json
 import os
 import random
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -26,9 +25,12 @@ import yaml
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler, SequentialSampler
 
+from ..atomic import atomic_path, atomic_write_text
 from ..models import DCFFNet, create
 from ..models.config import ModelConfig
 from ..models.mobilenet import load_nanotrack_backbone
+from ..models.nanotrack_v3_import import load_nanotrack_v3, zero_cf_outputs
+from ..models.registry import get_config
 from .config import TrainConfig
 from .distill import FeatureCapture, OnnxTeacher, ResponseTeacher, distill_loss, response_distill_loss
 from .losses import balanced_logistic_loss, car_loss
@@ -39,26 +41,37 @@ __all__ = ["build_model", "freeze_for_stage2", "portable_recipe", "train", "Trai
 
 
 # ------------------------------------------------------------------------------------------- model
-def _init_pretrained_backbone(model: DCFFNet, onnx_file: str) -> DCFFNet:
-    """Load NanoTrack's backbone weights and zero the CF outputs (the pretrained features pass unchanged)."""
+def _init_pretrained_backbone(model: DCFFNet, source: str) -> DCFFNet:
+    """Start from NanoTrack's trained weights with the CF modules at zero output (the pretrained
+    features pass unchanged): v2's backbone graph (``backbone: mobilenet``, an ``.onnx`` file) or
+    v3's whole network (``backbone: nanotrack_v3``, its ``.safetensors`` state dict)."""
+    if model.config.backbone == "nanotrack_v3":
+        load_nanotrack_v3(model, source)
+        return model
     if model.config.backbone != "mobilenet":
-        raise ValueError(f"backbone_init needs a backbone: mobilenet architecture, not {model.architecture!r}")
-    load_nanotrack_backbone((model.stem, model.block2, model.block3), onnx_file)
-    for cf in (model.cf1, model.cf2):
-        if cf is not None:
-            torch.nn.init.zeros_(cf.norm.weight)
+        raise ValueError(f"backbone_init needs a backbone: mobilenet or nanotrack_v3 architecture, "
+                         f"not {model.architecture!r}")
+    load_nanotrack_backbone((model.stem, model.block2, model.block3), source)
+    zero_cf_outputs(model)
     return model
+
+
+def _stage2_head(config: TrainConfig) -> str:
+    """The head a stage-2 model gets: the recipe's or the architecture's own, unless that is the
+    SiamFC head of stage 1 (then CAR): ``dcffnet_v3`` keeps its BAN head."""
+    head = config.model.get("head") or get_config(config.architecture).head
+    return "car" if head == "siamfc" else head
 
 
 def _build(config: TrainConfig) -> tuple[DCFFNet, dict[str, Any]]:
     """The model of :func:`build_model` and the ``training`` record of the checkpoint it starts from
     (empty without ``init_from``), whose data lists the new checkpoint inherits."""
     if config.stage == 1 or not config.init_from:
-        head = "siamfc" if config.stage == 1 else "car"
+        head = "siamfc" if config.stage == 1 else _stage2_head(config)
         model = create(config.architecture, **{**config.model, "head": head})
         return (_init_pretrained_backbone(model, config.backbone_init) if config.backbone_init else model), {}
     source = DCFFNet.from_pretrained(config.init_from)
-    args = {**source.config.to_dict(), **config.model, "head": "car"}
+    args = {**source.config.to_dict(), **config.model, "head": _stage2_head(config)}
     model = DCFFNet(ModelConfig.from_dict(args), architecture=source.architecture)
     backbone = {k: v for k, v in source.state_dict().items() if not k.startswith("head.")}
     missing, unexpected = model.load_state_dict(backbone, strict=False)
@@ -112,10 +125,8 @@ def _set_frozen_bn_eval(model: torch.nn.Module) -> None:
 
 # ------------------------------------------------------------------------------------------- utils
 def _atomic_torch_save(obj: Any, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".pt")
-    os.close(fd)
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        torch.save(obj, tmp)
 
 
 def _rng_state() -> dict[str, Any]:
@@ -252,7 +263,7 @@ class Trainer:
         if self.is_main:
             if not self.resume and (self.out / "metrics.jsonl").exists():
                 raise FileExistsError(f"{self.out} already holds a run: pass --resume to continue it or choose --out")
-            (self.out / "recipe.yaml").write_text(yaml.safe_dump(self.config.to_dict(), sort_keys=False))
+            atomic_write_text(self.out / "recipe.yaml", yaml.safe_dump(self.config.to_dict(), sort_keys=False))
 
     def _build_model(self) -> tuple[DCFFNet, list[torch.nn.Parameter], dict[str, Any]]:
         """The network on the device, its trainable parameters (stage 2: only ``trainable`` modules)
@@ -325,9 +336,7 @@ class Trainer:
                 continue
             if record.get("event") not in ("step", "epoch") or int(record.get("epoch", 0)) < next_epoch:
                 kept.append(line)
-        tmp = path.with_name(".metrics.jsonl.tmp")
-        tmp.write_text("".join(line + "\n" for line in kept))
-        os.replace(tmp, path)
+        atomic_write_text(path, "".join(line + "\n" for line in kept))
 
     def _build_data(self, model: DCFFNet, teachers: dict[str, Any],
                     log_start: bool) -> tuple[PairDataset, PairDataset | None, DataLoader]:
