@@ -1,15 +1,18 @@
 """Shared argument checks: configuration dataclasses built from dicts (JSON / YAML), counts, and
 bounded numbers (:func:`check_int`, :func:`check_real`: type, finiteness and range, for values that
-may come from a file someone else wrote)."""
+may come from a file someone else wrote), paths (:func:`check_path`)."""
 
 from __future__ import annotations
 
 import dataclasses
 import math
 import numbers
+import os
+from pathlib import Path
 from typing import Any
 
-__all__ = ["reject_unknown_keys", "is_positive_int", "check_int", "check_real", "short_repr"]
+__all__ = ["reject_unknown_keys", "is_positive_int", "MAX_COUNT", "check_int", "check_real", "check_path",
+           "short_repr"]
 
 
 def reject_unknown_keys(cls: type, data: dict[str, Any], what: str) -> None:
@@ -20,9 +23,33 @@ def reject_unknown_keys(cls: type, data: dict[str, Any], what: str) -> None:
         raise ValueError(f"unknown {what} {unknown}; known: {sorted(known)}")
 
 
+#: largest count :func:`is_positive_int` accepts: a C ``int``, what thread counts reach ONNX Runtime
+#: and torch as (a larger one raised their raw binding errors)
+MAX_COUNT = 2**31 - 1
+
+
 def is_positive_int(value: Any) -> bool:
-    """Whether ``value`` is an ``int`` (not a ``bool``) of at least 1: a count of threads, crops, calls."""
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+    """Whether ``value`` is an ``int`` (not a ``bool``) in ``[1, MAX_COUNT]``: a count of threads,
+    crops, calls."""
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_COUNT
+
+
+def check_path(value: Any, name: str) -> Path:
+    """``value`` as a :class:`~pathlib.Path`: a non-empty ``str`` or ``os.PathLike`` naming a file or
+    folder (``bytes`` are not accepted: the rest of dcffnet handles text paths).
+
+    Raises:
+        TypeError: not a ``str`` / ``os.PathLike`` of ``str``, naming ``name``.
+        ValueError: empty (``Path("")`` would silently mean the current folder), naming ``name``.
+    """
+    text = os.fspath(value) if isinstance(value, os.PathLike) else value
+    if not isinstance(text, str):
+        raise TypeError(f"{name} must be a file or folder name (a str or os.PathLike), got {short_repr(value)} "
+                        f"({type(value).__name__})")
+    if not text:
+        raise ValueError(f"{name} must be a file or folder name (a str or os.PathLike), got an empty name "
+                         f"{short_repr(value)}")
+    return Path(text)
 
 
 def short_repr(value: Any, limit: int = 80) -> str:

@@ -5,15 +5,20 @@ Bit depth, one rule for frames passed to the tracker and frame files read from d
 unsigned images keep their high byte (``value >> 8``: the full 16-bit range onto 0-255, the same for
 every frame, nothing clipped), anything else (float, signed or 32-bit integers) is refused with a
 message, never clipped.
+
+File names handed to OpenCV go through :func:`opencv_name` (OpenCV crashes on a name that is not UTF-8).
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
 
-__all__ = ["COLOR_ORDERS", "to_bgr", "to_uint8", "window_to_uint8"]
+from .fields import short_repr
+
+__all__ = ["COLOR_ORDERS", "to_bgr", "to_uint8", "window_to_uint8", "opencv_name"]
 
 COLOR_ORDERS = ("bgr", "rgb")
 
@@ -138,3 +143,22 @@ def to_bgr(frame: Any, color: str = "bgr", name: str = "frame") -> np.ndarray:
     if color == "rgb":
         frame = frame[:, :, ::-1]
     return np.ascontiguousarray(frame)
+
+
+def opencv_name(path: "str | os.PathLike[str]", what: str) -> str:
+    """``path`` as the ``str`` OpenCV's functions take (``imread``, ``imwrite``, ``VideoCapture``).
+
+    A file name holding bytes that are not UTF-8 reaches Python as a string with lone surrogates
+    (``os.fsdecode``); OpenCV's bindings cannot encode it and crash the process (a segmentation
+    fault, seen with OpenCV 5.1), so such a name is refused here, before OpenCV sees it.
+
+    Raises:
+        ValueError: the name is not valid UTF-8, naming the file (``what``: e.g. ``"frame"``).
+    """
+    name = os.fspath(path)
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(f"{what} {ascii(name)}: its name is not valid UTF-8 "
+                         f"({short_repr(os.fsencode(name))}), which OpenCV cannot open; rename the file") from None
+    return name

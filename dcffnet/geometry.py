@@ -18,14 +18,18 @@ Conventions used everywhere in dcffnet:
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 from typing import Sequence
 
 import cv2
 import numpy as np
 
+from .fields import short_repr
+
 __all__ = [
     "MAX_BOX_PIXELS",
+    "MIN_BOX_SIDE",
     "validate_box",
     "xywh_to_cxcywh",
     "cxcywh_to_xywh",
@@ -42,22 +46,79 @@ __all__ = [
 #: enough that crop sizes computed from it stay finite
 MAX_BOX_PIXELS = 1e7
 
+#: smallest width or height :func:`validate_box` accepts (pixels): far below any target, large
+#: enough that the template crop's side (about ``sqrt(w * h)``) cannot underflow to 0 (a
+#: ``1e-300``-pixel box made a crop of 0 pixels)
+MIN_BOX_SIDE = 1e-3
+
+
+_BOX_FORM = "(x, y, w, h): 4 numbers in a flat list, tuple or 1-D array"
+
+
+def _box_values(box: object, name: str) -> np.ndarray:
+    """The numbers of ``box`` as a flat float64 array, refusing what only looks like numbers.
+
+    A list or tuple must hold numbers (Python or numpy scalars, 0-d arrays); anything else is read
+    as an array (numpy, torch, ...) that must be one-dimensional with an integer or float dtype.
+    Booleans, strings, ``None`` and nested sequences are refused, whatever numpy would make of them.
+    """
+    if isinstance(box, (list, tuple)):
+        return np.array([_coordinate(item, name, box) for item in box], dtype=np.float64)
+    if isinstance(box, (str, bytes)) or box is None:
+        raise TypeError(f"{name} must be {_BOX_FORM}, got {short_repr(box)} ({type(box).__name__})")
+    try:
+        arr = np.asarray(box)
+    except Exception as exc:  # an object numpy cannot read (ragged, or raising in __array__)
+        raise TypeError(f"{name} must be {_BOX_FORM}, got {short_repr(box)} ({type(box).__name__})") from exc
+    if arr.ndim > 1:
+        raise ValueError(f"{name} must be {_BOX_FORM}, got a nested sequence of shape {arr.shape}: "
+                         f"{short_repr(box)}")
+    if arr.ndim == 0:
+        raise TypeError(f"{name} must be {_BOX_FORM}, got {short_repr(box)} ({type(box).__name__})")
+    if arr.dtype.kind == "O":
+        return np.array([_coordinate(item, name, box) for item in arr], dtype=np.float64)
+    if arr.dtype.kind not in ("i", "u", "f"):
+        raise TypeError(f"{name} must be {_BOX_FORM}, got an array of dtype {arr.dtype}: {short_repr(box)}")
+    return arr.astype(np.float64)
+
+
+def _coordinate(item: object, name: str, box: object) -> float:
+    """One value of ``box`` as a float: a real number that is not a ``bool`` (Python or numpy)."""
+    if isinstance(item, (bool, np.bool_)):
+        raise TypeError(f"{name} must be {_BOX_FORM}, got a boolean in {short_repr(box)}")
+    if isinstance(item, numbers.Real):
+        try:
+            return float(item)
+        except OverflowError:  # an int (or Fraction) beyond float's range, e.g. 10**400
+            raise ValueError(f"{name} values must lie within +-{MAX_BOX_PIXELS:.0e} pixels, got {short_repr(box)}") \
+                from None
+    if isinstance(item, (str, bytes)) or item is None:
+        raise TypeError(f"{name} must be {_BOX_FORM}, got {short_repr(item)} ({type(item).__name__}) in "
+                        f"{short_repr(box)}")
+    try:
+        arr = np.asarray(item)
+    except Exception:  # a ragged sequence
+        arr = None
+    if arr is None or arr.ndim > 0:
+        raise ValueError(f"{name} must be {_BOX_FORM}, got a nested sequence {short_repr(box)}")
+    if arr.dtype.kind not in ("i", "u", "f"):  # booleans, complex numbers, strings, objects
+        raise TypeError(f"{name} must be {_BOX_FORM}, got {short_repr(item)} ({type(item).__name__}) in "
+                        f"{short_repr(box)}")
+    return float(arr)
+
 
 def validate_box(box: Sequence[float], name: str = "box", frame_shape: tuple[int, ...] | None = None) -> np.ndarray:
     """Check an ``(x, y, w, h)`` box (pixels, 0-based) and return it as a float64 array.
 
     Raises:
-        ValueError: not four numbers, a non-finite value, a value beyond ``MAX_BOX_PIXELS``
-            (1e7), ``w <= 0`` or ``h <= 0``, or (with
-            ``frame_shape``) a box that does not overlap the frame at all.
-        TypeError: not a sequence of numbers.
+        ValueError: not four values, a nested sequence, a non-finite value, a value beyond
+            ``MAX_BOX_PIXELS`` (1e7), ``w`` or ``h`` below ``MIN_BOX_SIDE`` (1e-3; ``<= 0``
+            included), or (with ``frame_shape``) a box that does not overlap the frame at all.
+        TypeError: not a sequence of numbers (booleans, strings and ``None`` are not numbers).
     """
-    try:
-        arr = np.asarray(box, dtype=np.float64).reshape(-1)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be a sequence of 4 numbers (x, y, w, h), got {box!r}") from exc
+    arr = _box_values(box, name)
     if arr.shape != (4,):
-        raise ValueError(f"{name} must have 4 values (x, y, w, h), got {arr.size}: {box!r}")
+        raise ValueError(f"{name} must have 4 values (x, y, w, h), got {arr.size}: {short_repr(box)}")
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must be finite, got {tuple(arr.tolist())}")
     if np.abs(arr).max() > MAX_BOX_PIXELS:
@@ -65,6 +126,9 @@ def validate_box(box: Sequence[float], name: str = "box", frame_shape: tuple[int
     x, y, w, h = arr
     if w <= 0 or h <= 0:
         raise ValueError(f"{name} must have w > 0 and h > 0, got w={w}, h={h}")
+    if w < MIN_BOX_SIDE or h < MIN_BOX_SIDE:
+        raise ValueError(f"{name} {tuple(arr.tolist())} is too small: w and h must be at least "
+                         f"{MIN_BOX_SIDE:g} pixels, got w={w:g}, h={h:g}")
     if frame_shape is not None:
         fh, fw = frame_shape[:2]
         if x >= fw or y >= fh or x + w <= 0 or y + h <= 0:

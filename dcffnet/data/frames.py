@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Iterable
@@ -9,7 +10,8 @@ from typing import Iterable
 import cv2
 import numpy as np
 
-from ..frames import to_uint8
+from ..fields import check_path
+from ..frames import opencv_name, to_uint8
 from .folders import listed_folders
 from .video_cache import decode_video
 
@@ -94,17 +96,20 @@ def read_frame(path: str | Path) -> np.ndarray:
     files (32-bit TIFF, ...) refused.
 
     Raises:
-        ValueError: the file is missing, not a readable image, or of a bit depth that is refused (the
-            message names the file).
+        TypeError: ``path`` is not a ``str`` or ``os.PathLike``.
+        ValueError: the file is missing, not a readable image, of a bit depth that is refused, or
+            named in a way OpenCV cannot open (:func:`opencv_name`); the message names the file.
     """
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR | cv2.IMREAD_ANYDEPTH)
+    name = opencv_name(check_path(path, "path"), "frame")
+    image = cv2.imread(name, cv2.IMREAD_COLOR | cv2.IMREAD_ANYDEPTH)
     if image is None:
         # OpenCV decodes single-channel float TIFFs only unchanged: read again to say why
-        unchanged = cv2.imread(str(path), cv2.IMREAD_UNCHANGED) if Path(path).is_file() else None
+        unchanged = cv2.imread(name, cv2.IMREAD_UNCHANGED) if os.path.isfile(name) else None
         if unchanged is not None:
             _to_uint8_or_refuse(unchanged, path)
         raise ValueError(f"cannot read frame {path}")
     return _to_uint8_or_refuse(image, path)
+
 
 
 def _to_uint8_or_refuse(image: np.ndarray, path: str | Path) -> np.ndarray:

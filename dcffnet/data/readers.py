@@ -21,6 +21,7 @@ warns with the summary instead. Sequence folders reached through symbolic links 
 from __future__ import annotations
 
 import json
+import os
 import re
 import xml.etree.ElementTree as ET
 from collections import defaultdict
@@ -29,6 +30,7 @@ from typing import Callable
 
 import numpy as np
 
+from ..fields import check_path
 from .boxes import polygon_to_box, read_box_file, read_flags
 from .folders import FolderScan, find_folders, listed_folders
 from .frames import keep_names, list_images, natural_key, sequence_frames
@@ -43,8 +45,14 @@ _READ_ERRORS = (OSError, ValueError, ET.ParseError)
 
 
 def _require_dir(root: str | Path, what: str) -> Path:
-    root = Path(root)
-    if not root.is_dir():
+    """``root`` as a ``Path`` to an existing folder.
+
+    Raises:
+        TypeError / ValueError: ``root`` is not a path (:func:`dcffnet.fields.check_path`).
+        FileNotFoundError: no such folder (also for a name the system cannot look up: too long, a NUL).
+    """
+    root = check_path(root, "root")
+    if not os.path.isdir(root):  # False, not OSError, for a name too long to look up
         raise FileNotFoundError(f"{what} root not found: {root}")
     return root
 
@@ -270,9 +278,9 @@ def read_uav123(root: str | Path, split_file: str | Path | None = None, subset: 
     official toolkit's configuration are skipped and reported (not an error when reading strictly:
     a documented limit of this reader); any other annotation file without its frame folder is.
     """
-    root = Path(root)
+    root = check_path(root, "root")
     anno_dir, data_dir = root / "anno" / subset, root / "data_seq" / subset
-    if not anno_dir.is_dir() or not data_dir.is_dir():
+    if not os.path.isdir(anno_dir) or not os.path.isdir(data_dir):
         raise FileNotFoundError(f"UAV123 layout not found under {root} (anno/{subset}, data_seq/{subset})")
     rep = _start(report, root)
     files = sorted(anno_dir.glob("*.txt"))
@@ -304,9 +312,9 @@ def read_imagenet_vid(root: str | Path, subset: str = "train", split_file: str |
     ``Data/VID/<subset>/**/<snippet>/*.JPEG``. One sequence per (snippet, ``trackid``), named
     ``<snippet path>/<trackid>``; frames where the object is not annotated get NaN boxes. Boxes are
     ``(xmin, ymin, xmax - xmin, ymax - ymin)``. A snippet with an unreadable XML file is reported."""
-    root = Path(root)
+    root = check_path(root, "root")
     ann_root, data_root = root / "Annotations" / "VID" / subset, root / "Data" / "VID" / subset
-    if not ann_root.is_dir():
+    if not os.path.isdir(ann_root):
         raise FileNotFoundError(f"ImageNet VID annotations not found: {ann_root}")
     rep = _start(report, root)
     scan = find_folders(ann_root, lambda files, dirs: any(f.lower().endswith(".xml") for f in files))

@@ -19,6 +19,9 @@ from pathlib import Path
 
 import cv2
 
+from ..fields import check_path
+from ..frames import opencv_name
+
 __all__ = ["frame_cache_root", "decode_video", "JPEG_QUALITY"]
 
 JPEG_QUALITY = 95
@@ -57,8 +60,8 @@ def decode_video(video: str | Path, cache_root: str | Path | None = None) -> lis
         FileNotFoundError: ``video`` does not exist.
         ValueError: OpenCV cannot open it or it yields no frame.
     """
-    video = Path(video)
-    if not video.is_file():
+    video = check_path(video, "video")
+    if not os.path.isfile(video):  # False, not OSError, for a name too long to look up
         raise FileNotFoundError(f"video not found: {video}")
     root = Path(cache_root) if cache_root is not None else frame_cache_root()
     folder = root / _cache_key(video)
@@ -69,7 +72,7 @@ def decode_video(video: str | Path, cache_root: str | Path | None = None) -> lis
     root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=folder.name + ".", dir=root))
     try:
-        cap = cv2.VideoCapture(str(video))
+        cap = cv2.VideoCapture(opencv_name(video, "video"))
         if not cap.isOpened():
             raise ValueError(f"cannot open video {video} (unsupported or corrupt file)")
         count = 0

@@ -21,7 +21,6 @@ tuned tracking values and the calibration travel with it) plus ``onnx.json`` des
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import tempfile
 import warnings
@@ -31,8 +30,9 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..atomic import atomic_write_json
 from ..checkpoint import sha256_file
-from ..fields import check_int, short_repr
+from ..fields import check_int, check_path, short_repr
 from ..models.dcffnet import DCFFNet, TemplateFeatures
 from ..models.fuse import fuse_batchnorm
 from ..models.fusion import banded_correlation, toeplitz_bands
@@ -109,20 +109,20 @@ def check_export_target(folder: "str | os.PathLike[str]", opset: int) -> Path:
         ValueError: ``opset`` out of range, or ``folder`` cannot be created or written (naming it and why).
     """
     check_int(opset, "opset", *OPSETS)
-    if not isinstance(folder, (str, os.PathLike)) or isinstance(folder, bytes):
-        raise TypeError(f"the ONNX export folder must be a path (str or os.PathLike), got {short_repr(folder)}")
-    out = Path(folder)
-    missing = [p for p in (out, *out.parents) if not p.exists()]
+    out = check_path(folder, "the ONNX export folder")
+    # os.path.exists: False, not an error, for a name too long to look up or holding a NUL
+    missing = [p for p in (out, *out.parents) if not os.path.exists(p)]
     try:
         out.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=out):
             pass
-    except OSError as exc:
-        raise ValueError(f"cannot write the ONNX export to {str(out)!r}: {exc.strerror or exc}; "
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the name
+        reason = getattr(exc, "strerror", None) or exc
+        raise ValueError(f"cannot write the ONNX export to {short_repr(str(out), 400)}: {reason}; "
                          "pass a folder that can be created and written to") from None
     finally:
         for created in missing:  # deepest first
-            with contextlib.suppress(OSError):
+            with contextlib.suppress(OSError, ValueError):
                 created.rmdir()
     return out
 
@@ -192,7 +192,7 @@ def export_onnx(model: DCFFNet, folder: "str | os.PathLike[str]", *, opset: int 
         "input": {"color": "bgr", "value_range": [0, 255], "layout": "NCHW float32"},
         "sha256": {f: sha256_file(folder / f) for f in (ONNX_FILES["template"], ONNX_FILES["search"])},
     }
-    (folder / ONNX_FILES["manifest"]).write_text(json.dumps(manifest, indent=2) + "\n")
+    atomic_write_json(folder / ONNX_FILES["manifest"], manifest)
     if check:
         _check_parity(folder, fused, z, x)
     return folder

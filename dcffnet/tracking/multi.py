@@ -84,7 +84,9 @@ class MultiTracker:
 
         Raises:
             KeyError: no target with that id.
+            TypeError: ``target_id`` is not hashable.
         """
+        _check_hashable(target_id)
         if target_id not in self._targets:
             raise KeyError(f"no target with id {target_id!r}; targets: {list(self._targets)}")
         return self._targets[target_id]
@@ -109,17 +111,14 @@ class MultiTracker:
             The target's id.
 
         Raises:
-            ValueError: ``target_id`` is already in use, or a bad box (see :meth:`Tracker.init`).
-            TypeError: a frame of an unsupported type.
+            ValueError: ``target_id`` is already in use or NaN, or a bad box (see :meth:`Tracker.init`).
+            TypeError: ``target_id`` not hashable or a ``bool``, or a frame of an unsupported type.
         """
         if target_id is None:
             target_id = next(self._ids)
             while target_id in self._targets:
                 target_id = next(self._ids)
-        try:
-            hash(target_id)
-        except TypeError as exc:
-            raise TypeError(f"target_id must be hashable, got {type(target_id).__name__}") from exc
+        _check_new_id(target_id)
         if target_id in self._targets:
             raise ValueError(f"target_id {target_id!r} is already tracked; remove() it first or pass another id")
         with self._pipeline.runner.session():
@@ -146,3 +145,32 @@ class MultiTracker:
         with self._pipeline.runner.session():
             results = self._pipeline.track_frame(frame, self.color, [self._targets[i] for i in ids])
         return dict(zip(ids, results))
+
+
+def _check_hashable(target_id: object) -> None:
+    """Raise ``TypeError`` naming ``target_id`` when it cannot be a dict key."""
+    try:
+        hash(target_id)
+    except TypeError as exc:
+        raise TypeError(f"target_id must be hashable (e.g. an int or a str), got {type(target_id).__name__}") from exc
+
+
+def _check_new_id(target_id: object) -> None:
+    """Refuse ids a target could not be found by again: unhashable ones, NaN (never equal to itself)
+    and booleans (``True == 1``: they would share the slot of the ints 1 and 0).
+
+    Raises:
+        TypeError: not hashable, or a ``bool``.
+        ValueError: not equal to itself (a float NaN, ``numpy.nan``, ``Decimal("NaN")``, ...).
+    """
+    _check_hashable(target_id)
+    if isinstance(target_id, (bool, np.bool_)):
+        raise TypeError(f"target_id must be a hashable id such as an int or a str, got {target_id!r} (bool: "
+                        f"equal to {int(target_id)}, it would share that id's slot)")
+    try:
+        equal = bool(target_id == target_id)
+    except Exception:  # an id whose == raises or gives no truth value cannot be looked up either
+        equal = False
+    if not equal:
+        raise ValueError(f"target_id {target_id!r} never equals itself (as NaN), so the target could not be "
+                         "found again: use an int or a str")

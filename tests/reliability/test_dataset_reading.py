@@ -271,3 +271,54 @@ def test_benchmark_lists_and_split_files_naming_missing_sequences_are_reported(t
     _write_sequence(tmp_path / "folder" / "good", 2, "padded", 1, "none")
     report = read_dataset_report("folder", tmp_path / "folder", split_file=tmp_path / "split.txt")
     assert [s.name for s in report.skipped] == ["not_there"] and "split.txt" in report.skipped[0].reason
+
+
+@pytest.mark.parametrize("fmt, content, shown", [
+    ("coco", "not json", "not a readable JSON file"),
+    ("coco", b"\xff\xfe{}", "not a readable JSON file"),
+    ("coco", "[]", "must hold a JSON mapping, got list"),
+    ("coco", "{}", "'images' must be a list, got None"),
+    ("coco", '{"images": [], "annotations": {}}', "'annotations' must be a list"),
+    ("coco", '{"images": [{"id": 1}], "annotations": []}',
+     "images[0] must be a mapping with an 'id' and a 'file_name'"),
+    ("coco", '{"images": [[1]], "annotations": []}', "images[0] must be a mapping"),
+    ("images", "[" * 100_000, "not a readable JSON file"),
+    ("images", "[]", "must hold a JSON mapping, got list"),
+    ("images", '{"images": {}}', "'images' must be a list"),
+])
+def test_still_image_annotations_that_are_not_the_documented_json_are_a_dataset_error(tmp_path, fmt, content, shown):
+    """Before: ``JSONDecodeError`` without the file's name, ``KeyError: 'images'``, ``AttributeError``."""
+    path = tmp_path / ("instances_train.json" if fmt == "coco" else "annotations.json")
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    with pytest.raises(DatasetError) as info:
+        read_dataset_report(fmt, path if fmt == "coco" else tmp_path)
+    assert str(path) in str(info.value) and shown in str(info.value), str(info.value)
+
+
+def test_bad_entries_of_still_image_annotations_are_skipped_with_their_reason(tmp_path):
+    (tmp_path / "a.jpg").write_bytes(b"")
+    (tmp_path / "annotations.json").write_text(
+        '{"images": [3, {"file": 7, "boxes": [[1, 1, 9, 9]]}, {"file": "a.jpg", "boxes": "x"},'
+        ' {"file": "a.jpg", "boxes": [[1, 1, 9, 9]]}]}')
+    report = read_dataset_report("images", tmp_path)
+    assert len(report.sequences) == 1
+    reasons = {name: reason for name, reason in ((s.name, s.reason) for s in report.skipped)}
+    assert "not a mapping with a list of 'boxes'" in reasons["0"] and "no 'file'" in reasons["1/0"], reasons
+    assert "not a mapping with a list of 'boxes'" in reasons["2"], reasons
+    (tmp_path / "instances_x.json").write_text(
+        '{"images": [{"id": 1, "file_name": "a.jpg"}], "annotations": [5, {"image_id": [1], "bbox": [1, 1, 9, 9]},'
+        ' {"image_id": 1, "id": 2, "bbox": [1, 1, 9, 9]}]}')
+    report = read_dataset_report("coco", tmp_path / "instances_x.json", image_dir=tmp_path)
+    assert len(report.sequences) == 1 and len(report.skipped) == 2, report.summary()
+
+
+@pytest.mark.parametrize("root, error, shown", [
+    (None, TypeError, "root must be a file or folder name"), (3, TypeError, "got 3 (int)"),
+    (b"bench", TypeError, "(bytes)"), ("", ValueError, "an empty name"),
+    ("x" * 5000, FileNotFoundError, "not found"), ("a\x00b", FileNotFoundError, "not found"),
+])
+def test_a_root_that_is_no_path_is_refused_naming_it(root, error, shown):
+    """Before: ``OSError: File name too long``, ``""`` read the current folder, raw ``TypeError``s."""
+    for fmt in ("folder", "otb", "vot", "lasot", "got10k", "uav123", "imagenet_vid"):
+        with pytest.raises(error, match=shown.replace("(", r"\(").replace(")", r"\)")):
+            read_dataset_report(fmt, root)

@@ -194,3 +194,35 @@ def test_export_api_checks_the_same(tmp_path, tiny_model):
     with pytest.raises(ValueError, match="cannot write the ONNX export"):
         export_onnx(tiny_model, tmp_path / "f" / "out")
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("name", ["x" * 5000, "a\x00b"])
+def test_export_refuses_a_name_the_system_cannot_use(tmp_path, capsys, monkeypatch, tiny_model, name):
+    """A name too long to look up, or holding a NUL: a raw OSError / "embedded null byte" before."""
+    from dcffnet.deploy import export_onnx
+
+    monkeypatch.setattr(dcffnet.models.DCFFNet, "from_pretrained", None)
+    code, last = _run(["export", "default", "--onnx", str(tmp_path / name)], capsys)
+    assert code == 2 and "cannot write the ONNX export" in last, last
+    with pytest.raises(ValueError, match="cannot write the ONNX export"):
+        export_onnx(tiny_model, tmp_path / name)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("weights", ["run\r1", "run\n1", "run\x1b[2J1"])
+def test_an_error_quoting_a_control_character_stays_one_line(tmp_path, capsys, monkeypatch, weights):
+    """Messages quote values as given (``no folder .../run\r1``): the command line escapes them."""
+    import cv2
+    import numpy as np
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    (tmp_path / "frames").mkdir()
+    cv2.imwrite(str(tmp_path / "frames" / "0.png"), np.zeros((16, 16, 3), np.uint8))
+    code = main(["track", str(tmp_path / "frames"), "--box", "1,1,5,5", "--weights", weights, "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.splitlines()) == 1 and repr(weights)[1:-1] in err, err
+
+
+def test_argparse_refusals_are_one_line_naming_the_help(capsys):
+    code, last = _run(["track", "x", "--box", "1,2,3"], capsys)
+    assert code == 2 and "--box must be x,y,w,h" in last and "'dcffnet track --help'" in last, last
