@@ -5,8 +5,8 @@ Used to show that a refactoring leaves tracking bit-identical (issue: tracker st
     python benchmarks/val_boxes.py DATA_ROOT --out boxes-before.npz
     python benchmarks/val_boxes.py DATA_ROOT --compare boxes-before.npz
 
-Each sequence is tracked once from its first ground-truth box with ``dcffnet.Tracker`` (default
-weights, the given backend, 1 thread so the run is reproducible); boxes, scores and states are
+Each sequence is tracked once from its first ground-truth box with ``dcffnet.Tracker``
+(``--weights``, the given backend, 1 thread so the run is reproducible); boxes, scores and states are
 stored per sequence. ``--compare`` prints the largest difference per sequence and exits 1 when any
 value differs.
 """
@@ -19,12 +19,12 @@ import sys
 import numpy as np
 
 
-def record(root: str, backend: str, fmt: str) -> dict[str, np.ndarray]:
+def record(root: str, backend: str, fmt: str, weights: str = "default") -> dict[str, np.ndarray]:
     import dcffnet
     from dcffnet.data import read_dataset
     from dcffnet.data.frames import read_frame
 
-    tracker = dcffnet.Tracker(backend=backend, threads=1)
+    tracker = dcffnet.Tracker(weights, backend=backend, threads=1)
     out: dict[str, np.ndarray] = {}
     for seq in read_dataset(fmt, root):
         first = np.asarray(seq.boxes[0])
@@ -47,11 +47,12 @@ def main() -> int:
     parser.add_argument("root")
     parser.add_argument("--format", default="folder")
     parser.add_argument("--backend", default="onnx")
+    parser.add_argument("--weights", default="default", help="checkpoint (0.4.0's default is bundled as 'fast')")
     group = parser.add_mutually_exclusive_group(required=True)
     group.add_argument("--out")
     group.add_argument("--compare")
     args = parser.parse_args()
-    boxes = record(args.root, args.backend, args.format)
+    boxes = record(args.root, args.backend, args.format, args.weights)
     if args.out:
         np.savez(args.out, **boxes)
         return 0

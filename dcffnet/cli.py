@@ -194,7 +194,7 @@ def _cmd_tune(args: argparse.Namespace) -> int:
 
     from .atomic import atomic_write_json
     from .eval import ping_pong
-    from .eval.tune import DEFAULT_GRID, grid_search, parse_grid
+    from .eval.tune import DEFAULT_GRID, cross_validate, grid_search, parse_grid
     from .hparams import resolve_hparams
     from .models import DCFFNet
 
@@ -211,15 +211,23 @@ def _cmd_tune(args: argparse.Namespace) -> int:
     best = results[0]
     for r in results[: args.top]:
         print(f"AUC {r['auc']:.4f}  precision {r['precision']:.4f}  {r['hparams'].to_dict()}")
+    cv = cross_validate(results, sequences, args.folds) if args.folds else None
+    if cv is not None:
+        print(f"{cv['settings']} settings tried; {cv['folds']}-fold cross-validation grouped by source "
+              f"({'; '.join(f'fold {k}: ' + ', '.join(v) for k, v in cv['groups'].items())}): "
+              f"out-of-fold AUC {cv['out_of_fold_auc']:.4f} (in-sample {cv['in_sample_auc']:.4f} for the best setting)")
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_json(args.out, [{**r, "hparams": r["hparams"].to_dict()} for r in results])
+        rows = [{**r, "hparams": r["hparams"].to_dict()} for r in results]
+        atomic_write_json(args.out, rows if cv is None else {"results": rows, "cross_validation": cv})
     if args.save_to:
         metrics = dict(info.metrics or {})
         # folder names only: a published config.json names no machine's folders
         metrics["tuning"] = {"dataset": [Path(d).name for d in args.dataset], "sequences": len(sequences),
                              "ping_pong": args.ping_pong, "auc": best["auc"],
-                             "grid": grid}
+                             "grid": grid, "settings": len(results)}
+        if cv is not None:
+            metrics["tuning"].update(folds=cv["folds"], out_of_fold_auc=cv["out_of_fold_auc"])
         model.save_pretrained(args.save_to, tracker=best["hparams"], training=info.training, metrics=metrics,
                               calibration=info.calibration)
         print(f"wrote {args.save_to} with the best hyper-parameters as its defaults")
@@ -236,10 +244,17 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     sequences = _read_benchmarks(args.dataset, args.format, args.strict)
     data = collect_cues(model, sequences, device=args.device, progress=not args.no_progress)
     where = ", ".join(Path(d).name for d in args.dataset)
-    calibration, report = calibrate(data, fitted_on=f"{where}: {len(sequences)} sequences, {len(data.labels)} frames")
+    folds = None
+    if args.folds:
+        from .eval.folds import group_folds
+
+        folds = group_folds(sequences, args.folds)
+    calibration, report = calibrate(data, fitted_on=f"{where}: {len(sequences)} sequences, {len(data.labels)} frames",
+                                    folds=folds)
     print(f"{report['frames']} frames, {report['positives']} with IoU > 0.5 ({report['sequences']} sequences)")
-    print(f"ECE: raw score {report['ece_raw']:.4f}, calibrated {report['ece']:.4f} "
-          f"(two-fold by sequence: {report['ece_cv']:.4f})")
+    held = f"{args.folds}-fold grouped by source" if args.folds else "two-fold by sequence"
+    print(f"ECE: raw score {report['ece_raw']:.4f}, calibrated {report['ece']:.4f} ({held}: {report['ece_cv']:.4f})")
+    print(f"held-out AUROC IoU>0.5 vs IoU<0.1 ({held}): {report['auroc_cv']:.4f}")
     print(f"AUROC IoU>0.5 vs IoU<0.1: raw {report['raw']['auroc']:.4f}, calibrated {report['calibrated']['auroc']:.4f}")
     print("| predicted | frames | mean predicted | observed |")
     print("|---|---:|---:|---:|")
@@ -252,7 +267,8 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
         plot_reliability(report, args.plot, title=f"{model.architecture} on {where}")
     if args.save_to:
         metrics = dict(info.metrics or {})
-        metrics["calibration"] = {k: report[k] for k in ("frames", "sequences", "positives", "ece", "ece_cv", "ece_raw")}
+        metrics["calibration"] = {k: report[k] for k in ("frames", "sequences", "positives", "ece", "ece_cv", "ece_raw",
+                                                         "auroc_cv", "cv_folds")}
         metrics["calibration"].update(auroc=report["calibrated"]["auroc"], dataset=[Path(d).name for d in args.dataset])
         model.save_pretrained(args.save_to, tracker=info.tracker, training=info.training, metrics=metrics,
                               calibration=calibration)
@@ -397,6 +413,7 @@ def build_parser() -> argparse.ArgumentParser:
     tune.add_argument("--out", default=None, help="write every result as JSON here")
     tune.add_argument("--save-to", default=None, help="write a copy of the checkpoint with the best values as defaults")
     tune.add_argument("--top", type=int, default=5, help="print this many best settings")
+    tune.add_argument("--folds", type=int, default=0, metavar="K", help="grouped cross-validation: split the sequences into K folds keeping each source (meta.json \"benchmark\") whole, score each fold with what was chosen on the others and report the out-of-fold figure (0: off)")
     tune.add_argument("--device", default=None)
     tune.add_argument("--no-progress", action="store_true")
     tune.set_defaults(func=_cmd_tune)
@@ -408,6 +425,9 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--out", default=None, help="write the calibration and its report as JSON here")
     cal.add_argument("--plot", default=None, help="write the reliability diagram (PNG, needs matplotlib) here")
     cal.add_argument("--save-to", default=None, help="write a copy of the checkpoint with the calibration stored")
+    cal.add_argument("--folds", type=int, default=0, metavar="K",
+                     help="held-out figures from K folds keeping each source (meta.json \"benchmark\") whole "
+                          "(default: two folds by sequence)")
     cal.add_argument("--device", default=None)
     cal.add_argument("--no-progress", action="store_true")
     cal.set_defaults(func=_cmd_calibrate)
@@ -432,20 +452,38 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``dcffnet`` console script."""
+    """Entry point of the ``dcffnet`` console script: the command's exit status; every refusal (bad
+    arguments included) is one line on stderr with status 2."""
+    import contextlib
+    import io
+
     from .errors import CheckpointError, WeightsNotFoundError
     from .interrupts import Interrupted
 
     parser = build_parser()
-    args = parser.parse_args(argv)
+    refusal = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(refusal):
+            args = parser.parse_args(argv)
+    except SystemExit as exc:
+        if not exc.code:  # --help / --version: printed, exit 0
+            sys.stderr.write(refusal.getvalue())
+            raise
+        # argparse's refusal is the usage, then "dcffnet CMD: error: ...": keep that one line
+        lines = refusal.getvalue().strip().splitlines() or ["dcffnet: error: bad arguments"]
+        prog = lines[-1].split(": error:")[0]
+        print(f"{lines[-1]} (see '{prog} --help')", file=sys.stderr)
+        return exc.code if isinstance(exc.code, int) else 2
     try:
         return int(args.func(args))
     except Interrupted as exc:  # stopped by SIGINT / SIGTERM after saving its work: 130 / 143
         print(f"dcffnet {args.command}: {exc}", file=sys.stderr)
         return exc.exit_code
-    except (WeightsNotFoundError, CheckpointError, FileNotFoundError, FileExistsError, ValueError, TypeError,
-            KeyError) as exc:
-        print(f"dcffnet {args.command}: error: {exc}", file=sys.stderr)
+    # OSError: also what the system says of a path it cannot use (a name too long, no permission)
+    except (WeightsNotFoundError, CheckpointError, OSError, ValueError, TypeError, KeyError) as exc:
+        # one line whatever the message quotes: line breaks and other control characters escaped
+        message = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in str(exc))
+        print(f"dcffnet {args.command}: error: {message}", file=sys.stderr)
         return 2
 
 

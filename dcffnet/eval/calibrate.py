@@ -4,7 +4,7 @@
 per frame the decoder's cues and whether the box overlaps the ground truth by more than 0.5 IoU
 (frames where the target is absent count as not overlapping). :func:`calibrate` fits a
 :class:`~dcffnet.tracking.calibration.ScoreCalibration` on all of it and reports the expected
-calibration error in-sample and with two-fold cross-validation by sequence, the reliability table
+calibration error in-sample and held out (grouped folds, or two folds by sequence), the reliability table
 and the AUROC of the calibrated score for IoU > 0.5 against IoU < 0.1.
 """
 
@@ -72,29 +72,44 @@ def _separation(probs: np.ndarray, overlap: np.ndarray) -> dict[str, float]:
             "frames_off": int(len(off))}
 
 
-def calibrate(data: CueSet, fitted_on: str = "") -> tuple[ScoreCalibration, dict[str, Any]]:
+def calibrate(data: CueSet, fitted_on: str = "", folds: np.ndarray | None = None) -> tuple[ScoreCalibration, dict[str, Any]]:
     """Fit the calibration on all of ``data`` and measure it.
 
+    Args:
+        data: the cues of :func:`collect_cues`.
+        fitted_on: what the calibration was fitted on (stored with it).
+        folds: fold index of each of ``data.names`` (e.g. :func:`dcffnet.eval.folds.group_folds`):
+            the held-out figures fit on the other folds and score each fold; ``None``: two folds
+            by sequence (even-indexed sequences fitted, odd scored, and the reverse).
+
     Returns:
-        ``(calibration, report)``; ``report`` has ``ece`` (in-sample), ``ece_cv`` (two-fold by
-        sequence: even-indexed sequences fitted, odd scored, and the reverse, pooled), ``ece_raw``
-        (the raw score taken as a probability), ``reliability`` (table rows), ``raw`` and
-        ``calibrated`` separation figures (AUROC for IoU > 0.5 vs < 0.1, mean scores), and the counts.
+        ``(calibration, report)``; ``report`` has ``ece`` (in-sample), ``ece_cv`` and ``auroc_cv``
+        (held out, pooled over the folds), ``cv_folds`` (how many), ``ece_raw`` (the raw score
+        taken as a probability), ``reliability`` (table rows), ``raw`` and ``calibrated``
+        separation figures (AUROC for IoU > 0.5 vs < 0.1, mean scores), and the counts.
     """
     labels = data.labels
     calibration = fit_calibration(data.cues, labels, fitted_on=fitted_on)
     probs = np.asarray(calibration(data.cues))
     held_out = np.empty_like(probs)
-    folds = data.sequence % 2
-    for fold in (0, 1):
-        train, test = folds != fold, folds == fold
+    if folds is None:
+        frame_folds = data.sequence % 2
+    else:
+        folds = np.asarray(folds)
+        if folds.shape != (len(data.names),):
+            raise ValueError(f"folds must give one fold per sequence ({len(data.names)}), got shape {folds.shape}")
+        frame_folds = folds[data.sequence]
+    for fold in np.unique(frame_folds):
+        train, test = frame_folds != fold, frame_folds == fold
         if labels[train].min() == labels[train].max() or not test.any():
             held_out[test] = probs[test]
             continue
         held_out[test] = fit_calibration(data.cues[train], labels[train])(data.cues[test])
+    held_sep = _separation(held_out, data.overlap)
     report = {
         "frames": int(len(labels)), "sequences": len(data.names), "positives": int(labels.sum()),
         "ece": expected_calibration_error(probs, labels), "ece_cv": expected_calibration_error(held_out, labels),
+        "auroc_cv": held_sep["auroc"], "cv_folds": int(len(np.unique(frame_folds))),
         "ece_raw": expected_calibration_error(data.cues[:, 0], labels),
         "reliability": reliability_table(probs, labels), "reliability_raw": reliability_table(data.cues[:, 0], labels),
         "raw": _separation(data.cues[:, 0], data.overlap), "calibrated": _separation(probs, data.overlap),
