@@ -43,7 +43,7 @@ def test_dcffnet_bench_prints_every_section(capsys):
                  "--no-busy", "--multi", "1", "3", "--memory", "40"]) == 0
     out = capsys.readouterr().out
     assert "GFLOP/s on 1 thread" in out
-    assert "| dcffnet_nano | 1 |" in out and "| default (dcffnet_mobile) | 1 |" in out
+    assert "| dcffnet_nano | 1 |" in out and "| default (dcffnet_v3) | 1 |" in out
     assert "| dcffnet default (torch) | 1 | idle |" in out and "| dcffnet default (onnx) | 1 | idle |" in out
     assert "| 3 | 1 |" in out  # three targets, one thread
     assert "| torch | " in out and "| onnx | " in out  # the update profile of both backends

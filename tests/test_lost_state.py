@@ -66,7 +66,7 @@ def test_redetection_off_keeps_the_box_held(tracker):
 
 def test_default_values_declare_the_target_lost_later():
     frames, gt, _ = leave_and_return_clip(frames=90, absent=(35, 75))
-    t = dcffnet.Tracker()
+    t = dcffnet.Tracker("fast")  # 0.4.0's default: the stored lost-state values (the default's is off)
     assert (t.hparams.lost_threshold, t.hparams.lost_after) == (0.15, 15)
     results = list(t.track(frames, gt[0]))
     assert not any(r.lost for r in results[:35 + 15])  # never before lost_after frames of absence

@@ -140,7 +140,7 @@ def test_corrupt_or_foreign_exports_are_refused(tmp_path):
 
 def test_auto_backend_picks_onnx_only_for_a_matching_export(tmp_path):
     assert dcffnet.Tracker().backend == "onnx"  # the bundled default carries its export
-    model = dcffnet.DCFFNet.from_pretrained("default")
+    model = dcffnet.DCFFNet.from_pretrained("fast")
     assert dcffnet.Tracker(model=model).backend == "onnx"
     with torch.no_grad():
         model.head.cls_logits.bias.add_(0.1)  # no longer the exported weights
