@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 
 from .data.frames import IMAGE_SUFFIXES, list_images
+from .frames import opencv_name
 
 __all__ = ["IMAGE_SUFFIXES", "VIDEO_SUFFIXES", "FrameReadError", "OutputPathError", "FrameSource", "AnnotatedVideoWriter",
            "BoxesWriter", "check_outputs", "draw_box", "video_fourcc", "write_boxes"]
@@ -58,6 +59,7 @@ class FrameSource:
             self.fps = 30.0
             self.frame_count = len(self._files)
         elif self.path.is_file():
+            opencv_name(self.path, "video")  # OpenCV crashes on a name that is not UTF-8
             cap = cv2.VideoCapture(str(self.path))
             if not cap.isOpened():
                 raise ValueError(f"cannot open video {self.path} (unsupported or corrupt file)")
@@ -282,6 +284,10 @@ def check_outputs(inputs: Sequence["str | os.PathLike[str]"],
     for name, path in given.items():
         if not os.fspath(path):
             raise OutputPathError(f"{name} is an empty path", path)
+        try:
+            opencv_name(path, name)
+        except ValueError as exc:
+            raise OutputPathError(str(exc), path) from exc
     real = {name: Path(os.path.realpath(path)) for name, path in given.items()}
     existing = {name: info for name, info in ((n, _stat_or_none(p)) for n, p in real.items()) if info is not None}
     if existing:

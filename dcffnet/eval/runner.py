@@ -78,6 +78,9 @@ def parse_tracker_spec(spec: str, peer_models: str | Path | None = None, device:
         ValueError: an unknown spec; PeerUnavailable: a peer this build cannot run (OpenCV build,
             missing peer model files).
     """
+    if not isinstance(spec, str) or not spec.strip():
+        raise ValueError(f"a tracker spec must be a non-empty string such as 'dcffnet', 'opencv:nano' or "
+                         f"'nanotrack:v3', got {spec!r}")
     head, *options = spec.split(",")
     opts = {}
     for opt in options:

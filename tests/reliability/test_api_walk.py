@@ -404,7 +404,7 @@ def _run_refused_or_done(argv: list[str], capsys, *, report_lines: bool = False)
     return code
 
 
-#: the walk's names that are not UTF-8: an existing video named so crashes OpenCV (xfail test below)
+#: the walk's names that are not UTF-8: an existing video named so would crash OpenCV: refused first, tested by test_a_video_name_that_is_not_utf8_is_refused_not_a_crash
 NOT_UTF8 = ("<latin1>", "<surrogate>")
 CLI_SPECIAL_TEXT = ["", "-1", "0", "1e400", "nan", "\x00", "\udcff", "a\rb", "x" * 5000, "--", "-x", "1,2,3",
                     "a,b,c,d", "0,0,1e-300,1e-300", "default"]
@@ -429,7 +429,7 @@ def _track(files: Path, option: str, value: str) -> list[str]:
 def _eval(files: Path, out: Path, option: str, value: str) -> list[str]:
     values = {"--dataset": str(files / "bench"), "--format": "folder", "--tracker": "opencv:mil", "--out": str(out)}
     if option == "--tracker" and value == "--":
-        value = "---"  # "--tracker=--" is argparse's empty list: see the xfail test below
+        value = "---"  # "--tracker=--" is argparse's empty list: tested by test_a_tracker_spec_of_a_bare_double_dash_is_a_one_line_error
     values[option] = value
     return ["eval", *[f"{k}={v}" for k, v in values.items()], "--no-progress"]
 
@@ -470,7 +470,7 @@ def test_every_listed_path_kind_on_the_command_line(files, capsys, tmp_path, opt
     argv = _path_option(files, tmp_path, option, kind)
     if argv is None:
         pytest.skip("no test: the valid source, a folder eval would write into, or a video name OpenCV "
-                    "crashes on (xfail test)")
+                    "would crash on (tested on its own)")
     _run_refused_or_done(argv, capsys, report_lines=option.startswith("eval"))
 
 
@@ -502,10 +502,6 @@ def test_track_with_bad_arguments(files, capsys, data):
     _run_refused_or_done(_track(files, option, value), capsys)
 
 
-@pytest.mark.xfail(strict=True, reason="dcffnet.video passes the name to cv2.VideoCapture / cv2.VideoWriter, "
-                                        "which crash the process (segmentation fault) on a name that is not "
-                                        "UTF-8; dcffnet.frames.opencv_name refuses such names, dcffnet.video "
-                                        "does not use it yet")
 @pytest.mark.parametrize("where", ["source", "--output"])
 def test_a_video_name_that_is_not_utf8_is_refused_not_a_crash(files, tmp_path, where):
     video = tmp_path / os.fsdecode(b"clip-\xff.avi")
@@ -523,9 +519,6 @@ def test_a_video_name_that_is_not_utf8_is_refused_not_a_crash(files, tmp_path, w
     assert run.returncode == 2 and "UTF-8" in run.stderr, (run.returncode, run.stderr[-500:])
 
 
-@pytest.mark.xfail(strict=True, reason="argparse reads '--tracker=--' as an empty list, which dcffnet eval's tracker "
-                                        "spec parser (dcffnet.eval.runner.parse_tracker_spec) takes for a string: "
-                                        "AttributeError")
 def test_a_tracker_spec_of_a_bare_double_dash_is_a_one_line_error(files, capsys, tmp_path):
     argv = ["eval", f"--dataset={files / 'bench'}", f"--out={tmp_path}", "--tracker=--", "--no-progress"]
     assert _run_refused_or_done(argv, capsys, report_lines=True) == 2
