@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["WeightsNotFoundError", "CheckpointError", "DatasetError"]
+__all__ = ["WeightsNotFoundError", "CheckpointError", "DatasetError", "UnknownPresetError"]
 
 
 class WeightsNotFoundError(FileNotFoundError):
@@ -24,3 +24,11 @@ class DatasetError(ValueError):
         super().__init__(message)
         self.sequence = sequence
         self.reason = reason
+
+
+class UnknownPresetError(ValueError, KeyError):
+    """A hyper-parameter preset name that does not exist. A ``ValueError`` like every refused
+    argument, and a ``KeyError`` as 0.4.0 raised (``except KeyError`` keeps working)."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""

@@ -135,7 +135,9 @@ PRESETS: dict[str, TrackerHParams] = {
 def get_preset(name: str) -> TrackerHParams:
     """The preset called ``name`` (``default``, ``otb``, ``uav``, ``lasot``, ``got10k``)."""
     if name not in PRESETS:
-        raise KeyError(f"unknown hyper-parameter preset {name!r}; available: {', '.join(sorted(PRESETS))}")
+        from .errors import UnknownPresetError
+
+        raise UnknownPresetError(f"unknown hyper-parameter preset {name!r}; available: {', '.join(sorted(PRESETS))}")
     return PRESETS[name]
 
 

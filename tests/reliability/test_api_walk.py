@@ -369,11 +369,11 @@ def test_a_frame_whose_name_is_not_utf8_is_refused_not_a_crash(files):
         read_frame(name)
 
 
-@pytest.mark.xfail(strict=True, raises=KeyError,
-                   reason="dcffnet.hparams.get_preset raises KeyError for an unknown preset (tested as such in "
-                          "test_tracker::test_hparams_presets_and_overrides); issue 26 asks for a ValueError")
 def test_an_unknown_preset_is_a_value_error():
-    with pytest.raises(ValueError, match="nope"):
+    """A ValueError naming it (and still a KeyError, as 0.4.0 raised)."""
+    with pytest.raises(ValueError, match="unknown hyper-parameter preset 'nope'"):
+        resolve_hparams("nope")
+    with pytest.raises(KeyError):
         resolve_hparams("nope")
 
 
