@@ -196,3 +196,12 @@ def test_multitracker_handle_reinit_restarts_the_target_in_place(clip):
         np.testing.assert_allclose(results[first].box, expected.box, atol=0.05)  # batched pass: float rounding
         assert results[first].box == handle.box
     assert set(multi.targets) == {first, other}
+
+
+def test_a_component_class_without_enabled_is_refused(monkeypatch):
+    class Forgetful(TrackingComponent):
+        name = "forgetful"
+
+    monkeypatch.setattr(components_module, "COMPONENTS", [MotionPrior, Forgetful])
+    with pytest.raises(TypeError, match="Forgetful must define enabled"):
+        components_module.build_components(dcffnet.TrackerHParams())

@@ -22,6 +22,8 @@ hooks it needs, and append the class to :data:`COMPONENTS`. docs/architecture.md
 
 from __future__ import annotations
 
+import abc
+import inspect
 from typing import Any, ClassVar
 
 import numpy as np
@@ -34,7 +36,7 @@ from .target import TargetState
 __all__ = ["TrackingComponent", "MotionPrior", "COMPONENTS", "build_components"]
 
 
-class TrackingComponent:
+class TrackingComponent(abc.ABC):
     """Base class of tracking components (see the module docstring).
 
     Args:
@@ -48,9 +50,9 @@ class TrackingComponent:
         self.hparams = hparams
 
     @classmethod
+    @abc.abstractmethod
     def enabled(cls, hparams: TrackerHParams) -> bool:
-        """Whether ``hparams`` switch the component on."""
-        raise NotImplementedError
+        """Whether ``hparams`` switch the component on (every component defines it)."""
 
     def memory(self, target: TargetState) -> Any:
         """This component's memory of ``target`` (``None`` before :meth:`init`)."""
@@ -117,5 +119,12 @@ COMPONENTS: list[type[TrackingComponent]] = [MotionPrior]
 
 
 def build_components(hparams: TrackerHParams) -> tuple[TrackingComponent, ...]:
-    """The components ``hparams`` switch on, built with them."""
+    """The components ``hparams`` switch on, built with them.
+
+    Raises:
+        TypeError: a class in :data:`COMPONENTS` that does not define ``enabled``.
+    """
+    for cls in COMPONENTS:
+        if inspect.isabstract(cls):
+            raise TypeError(f"tracking component {cls.__name__} must define enabled(hparams)")
     return tuple(cls(hparams) for cls in COMPONENTS if cls.enabled(hparams))
