@@ -7,13 +7,16 @@ import os
 import stat
 import tempfile
 from pathlib import Path
-from typing import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Iterator, Mapping, Sequence
 
 import cv2
 import numpy as np
 
 from .data.frames import IMAGE_SUFFIXES, list_images
 from .frames import opencv_name
+
+if TYPE_CHECKING:
+    from .sources import SourceFrame
 
 __all__ = ["IMAGE_SUFFIXES", "VIDEO_SUFFIXES", "FrameReadError", "OutputPathError", "FrameSource", "AnnotatedVideoWriter",
            "BoxesWriter", "check_outputs", "draw_box", "video_fourcc", "write_boxes"]
@@ -113,6 +116,19 @@ class FrameSource:
                 yield frame
         finally:
             cap.release()
+
+
+    def frames(self) -> "Iterator[SourceFrame]":
+        """The frames as :class:`dcffnet.sources.SourceFrame` items (``time = index / fps``);
+        raises as :meth:`__iter__` does."""
+        from .sources import SourceFrame
+
+        for index, image in enumerate(self):
+            yield SourceFrame(index, index / self.fps, image)
+
+    def close(self) -> None:
+        """Nothing to release (each iteration opens and closes its own reader); for the
+        :class:`dcffnet.sources.Source` protocol."""
 
 
 def draw_box(frame: np.ndarray, box: Sequence[float], label: str | None = None,
