@@ -1,1 +1,2 @@
-"""Adapters for external evaluation toolkits (optional extras): ``got10k`` and the VOT toolkit's TraX."""
+"""Adapters (optional extras): the evaluation toolkits ``got10k`` and the VOT toolkit's TraX, and
+``supervision`` detector pipelines (:mod:`dcffnet.integrations.supervision`)."""

@@ -2,6 +2,7 @@
 
 * :mod:`~dcffnet.tracking.tracker`: ``Tracker`` (``init`` / ``update`` / ``track``) and ``TrackResult``;
 * :mod:`~dcffnet.tracking.multi`: ``MultiTracker`` (many targets, one batched pass per frame);
+* :mod:`~dcffnet.tracking.appearance`: ``appearance_scores`` (does a candidate box show a target?);
 * :mod:`~dcffnet.tracking.result`: ``TrackResult`` (box, score, state) and ``TrackState``;
 * :mod:`~dcffnet.tracking.calibration`: the score calibration;
 * :mod:`~dcffnet.tracking.decode`: head output -> box (penalties, window, peak);

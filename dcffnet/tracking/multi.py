@@ -15,6 +15,8 @@ from typing import Any, Hashable, Iterator
 
 import numpy as np
 
+from ..frames import to_bgr
+from .appearance import appearance_scores
 from .build import build_pipeline, check_color
 from .result import TrackResult
 from .target import TargetState
@@ -133,6 +135,32 @@ class MultiTracker:
         """
         self.target(target_id)
         del self._targets[target_id]
+
+    def appearance_scores(self, frame: Any, boxes: Any, target_id: Hashable) -> np.ndarray:
+        """Whether each candidate box of ``frame`` shows a target: the calibrated score
+        :meth:`update` would report for the target on ``frame`` had its last box been that box,
+        when the box it finds overlaps the candidate (IoU >= 0.5; else 0.0;
+        :func:`~dcffnet.tracking.appearance.appearance_scores`). The target is not changed.
+
+        Args:
+            frame: the frame the boxes belong to.
+            boxes: ``(N, 4)`` candidate boxes, each ``(x, y, w, h)`` in frame pixels (0-based,
+                top-left corner and size; not ``xyxy``).
+            target_id: whose template the candidates are compared with.
+
+        Returns:
+            ``(N,)`` float64 scores in [0, 1] (with a calibrated checkpoint: the probability that
+            the target is at the candidate).
+
+        Raises:
+            KeyError: no target with that id.
+            TypeError / ValueError: a frame of an unsupported type or shape, or a bad box
+                (named ``boxes[k]``).
+        """
+        target = self.target(target_id)
+        image = to_bgr(frame, self.color)
+        with self._pipeline.runner.session():
+            return appearance_scores(self._pipeline, target, image, boxes)
 
     # ------------------------------------------------------------------------------------- update
     def update(self, frame: Any) -> dict[Hashable, TrackResult]:
