@@ -29,6 +29,10 @@ HPARAM_BOUNDS: dict[str, tuple[float, float, str]] = {
     "redetect_growth": (1.0, 10.0, "real"),
     "motion_prior": (0.0, 2.0, "real"),
     "motion_smoothing": (0.0, 1.0, "open"),
+    "report_lost_below": (0.0, 1.0, "real"),
+    "report_lost_after": (1, 1_000_000, "int"),
+    "report_found_above": (0.0, 1.0, "real"),
+    "report_search": (0, 1, "int"),
 }
 
 
@@ -69,6 +73,19 @@ class TrackerHParams:
             region is centred this fraction of the target's smoothed velocity ahead of the last
             box (0 = off: the component is not built).
         motion_smoothing: weight of the newest displacement in that velocity (in (0, 1]).
+        report_lost_below: the :class:`~dcffnet.tracking.components.LostReport` component (0 = off):
+            the target is *reported* lost (``result.lost``) once the score stays below this for
+            ``report_lost_after`` frames in a row. Reporting changes no box: the tracker keeps
+            searching around its last box, so this decision costs no accuracy and can be far more
+            responsive than ``lost_threshold`` (which also holds the box and starts re-detection).
+        report_lost_after: frames in a row below ``report_lost_below`` that report the target lost.
+        report_found_above: a reported-lost target is reported found again on the first frame whose
+            score reaches this (>= ``report_lost_below``: the hysteresis that keeps the flag from
+            flickering).
+        report_search: 1: while the target is reported lost (and its box not held), every frame
+            also searches the re-detection grid (``redetect_tiles`` crops, growing by
+            ``redetect_growth``) around the box and moves the box to a peak scoring at least
+            ``report_found_above`` and more than the local one; 0: only the local search.
     """
 
     penalty_k: float = 0.04
@@ -85,6 +102,10 @@ class TrackerHParams:
     redetect_growth: float = 1.5
     motion_prior: float = 0.0
     motion_smoothing: float = 0.5
+    report_lost_below: float = 0.0
+    report_lost_after: int = 3
+    report_found_above: float = 0.5
+    report_search: int = 0
 
     def __post_init__(self) -> None:
         """Check every field against :data:`HPARAM_BOUNDS` (type, finiteness, range).
@@ -103,6 +124,9 @@ class TrackerHParams:
         if self.lost_threshold > self.found_threshold:
             raise ValueError(f"need 0 <= lost_threshold <= found_threshold <= 1, got {self.lost_threshold} "
                              f"and {self.found_threshold}")
+        if self.report_lost_below > self.report_found_above:
+            raise ValueError(f"need 0 <= report_lost_below <= report_found_above <= 1, got {self.report_lost_below} "
+                             f"and {self.report_found_above}")
 
     def to_dict(self) -> dict[str, float]:
         return dataclasses.asdict(self)

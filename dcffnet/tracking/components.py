@@ -11,8 +11,10 @@ Hooks, in the order the stages call them (all optional; the defaults do nothing)
 
 * :meth:`~TrackingComponent.init`: after the target's template is taken (``init`` frame);
 * :meth:`~TrackingComponent.search_centre`: stage 1, may move the centre of the search region;
-* :meth:`~TrackingComponent.observe`: after the state update of every tracked (not lost) frame:
-  the component's per-frame step.
+* :meth:`~TrackingComponent.observe`: after the state update of every frame (tracked or
+  re-detected): the component's per-frame step;
+* :meth:`~TrackingComponent.report`: last, may change the state the frame's result reports
+  (never its box).
 
 To add one: subclass :class:`TrackingComponent`, give it a unique ``name``, add its values to
 :class:`~dcffnet.TrackerHParams` (with defaults that switch it off), implement ``enabled`` and the
@@ -30,10 +32,10 @@ import numpy as np
 
 from ..hparams import TrackerHParams
 from .decode import Decoded
-from .result import TrackResult
+from .result import TrackResult, TrackState
 from .target import TargetState
 
-__all__ = ["TrackingComponent", "MotionPrior", "COMPONENTS", "build_components"]
+__all__ = ["TrackingComponent", "MotionPrior", "LostReport", "COMPONENTS", "build_components"]
 
 
 class TrackingComponent(abc.ABC):
@@ -66,7 +68,12 @@ class TrackingComponent(abc.ABC):
         return centre
 
     def observe(self, target: TargetState, image: np.ndarray, decoded: Decoded, result: TrackResult) -> None:
-        """The per-frame step, after the state update of a tracked frame."""
+        """The per-frame step, after the state update of a frame (tracked or re-detected)."""
+
+    def report(self, target: TargetState, result: TrackResult) -> TrackResult:
+        """The result this frame reports: ``result`` itself, or one with the same box and score
+        and another :class:`~dcffnet.tracking.result.TrackState`."""
+        return result
 
 
 class MotionPrior(TrackingComponent):
@@ -114,8 +121,56 @@ class MotionPrior(TrackingComponent):
         memory["last"] = (cx, cy)
 
 
+class LostReport(TrackingComponent):
+    """Reports the target lost on a sustained low score, without touching the box.
+
+    Memory per target: frames in a row whose score is below ``report_lost_below`` and whether the
+    target is reported lost. Once that count reaches ``report_lost_after`` the frame's result says
+    ``lost`` (:attr:`TrackState.LOST`); the first frame whose score reaches ``report_found_above``
+    ends it. The box, its search region and every later frame are exactly what the tracker gives
+    without the component, so it costs no accuracy: it only decides what ``result.lost`` says.
+    A target held by the box-holding lost state (``lost_threshold`` / ``lost_after``) is reported
+    lost as before, whatever this component's values.
+
+    The score is the calibrated probability that the box is on the target when the checkpoint has
+    a calibration (:mod:`dcffnet.tracking.calibration`), so the thresholds mean the same for every
+    calibrated checkpoint.
+
+    Values in :class:`~dcffnet.TrackerHParams`: ``report_lost_below`` (0 = off),
+    ``report_lost_after``, ``report_found_above``.
+    """
+
+    name = "lost_report"
+
+    @classmethod
+    def enabled(cls, hparams: TrackerHParams) -> bool:
+        return hparams.report_lost_below > 0.0
+
+    def init(self, target: TargetState, image: np.ndarray) -> None:
+        target.memory[self.name] = {"low": 0, "reported": False}
+
+    def report(self, target: TargetState, result: TrackResult) -> TrackResult:
+        memory = self.memory(target)
+        if memory is None:
+            memory = target.memory[self.name] = {"low": 0, "reported": False}
+        hp = self.hparams
+        if result.lost:  # held by the box-holding lost state: reported lost already
+            memory["low"], memory["reported"] = hp.report_lost_after, True
+            return result
+        if memory["reported"]:
+            if result.score >= hp.report_found_above:
+                memory["low"], memory["reported"] = 0, False
+        else:
+            memory["low"] = memory["low"] + 1 if result.score < hp.report_lost_below else 0
+            if memory["low"] >= hp.report_lost_after:
+                memory["reported"] = True
+        if memory["reported"]:
+            return TrackResult(result.box, result.score, TrackState.LOST)
+        return result
+
+
 #: every component the pipeline knows, in the order their hooks run
-COMPONENTS: list[type[TrackingComponent]] = [MotionPrior]
+COMPONENTS: list[type[TrackingComponent]] = [MotionPrior, LostReport]
 
 
 def build_components(hparams: TrackerHParams) -> tuple[TrackingComponent, ...]:

@@ -164,8 +164,18 @@ class TrackingPipeline:
                 score = self.score(decoded, target)
                 self._stamp("score")
                 result = self.update_state(target, decoded, region, score, image)
+                if (self.hparams.report_search and target.reported is TrackState.LOST
+                        and target.mode is not TrackState.LOST):
+                    decoded, score = self.search_wider(image, target, decoded, score)
+                    result = TrackResult(target.xywh, score, target.mode)
+                    target.last_cues = decoded.cues
                 for component in self.components:
                     component.observe(target, image, decoded, result)
+                for component in self.components:
+                    result = component.report(target, result)
+                target.reported = result.state
+                if result.state is not TrackState.LOST:
+                    target.lost_frames = 0
                 self._stamp("state")
                 results[tracking[first + k]] = result
         for k, target in enumerate(targets):
@@ -251,40 +261,67 @@ class TrackingPipeline:
             target.tile_template, target.tile_count = self.runner.repeat(target.template, count), count
         return target.tile_template
 
-    def redetect(self, image: np.ndarray, target: TargetState) -> TrackResult:
-        """Stage 7, one lost frame: search this frame's grid crops in one batch; re-acquire on a
-        peak whose score reaches ``found_threshold``."""
+    def grid_search(self, image: np.ndarray, target: TargetState, centre: np.ndarray
+                    ) -> tuple[float, Decoded, SearchRegion]:
+        """This frame's re-detection crops around ``centre = (cx, cy, w, h)`` (frame pixels; the
+        grid grows with ``target.lost_frames``, see :mod:`dcffnet.tracking.redetect`) in one
+        batch: the best peak as ``(score, decoded, region)``, its box in that region's crop pixels."""
         hp, g = self.hparams, self.geometry
-        target.lost_frames += 1
-        held = target.confident
         tiles = self._tiles(target)
         if hp.redetect_tiles == 0 or tiles is None:
-            centres = [(float(held[0]), float(held[1]))]
+            centres = [(float(centre[0]), float(centre[1]))]
         else:
-            centres = redetection_centres(held, target.lost_frames, image.shape[1], image.shape[0], g, hp.context,
+            centres = redetection_centres(centre, target.lost_frames, image.shape[1], image.shape[0], g, hp.context,
                                           hp.redetect_tiles, hp.redetect_growth, target.redetect_grid)
-        regions = [SearchRegion.around((x, y, held[2], held[3]), hp.context, g.template_size, g.search_size)
+        regions = [SearchRegion.around((x, y, centre[2], centre[3]), hp.context, g.template_size, g.search_size)
                    for x, y in centres]
         batch = self.runner.prepare(np.stack([r.crop(image, target.pad_value) for r in regions]))
         template = target.template if tiles is None else self.runner.head(tiles, len(regions))
         output = self.runner.track(batch, template)
-        best: tuple[float, Decoded, SearchRegion] | None = None
+        found = []
         for k, region in enumerate(regions):
             scale = region.scale
-            decoded = decode_peak(output, k, g, (held[2] * scale, held[3] * scale), target.size_factor)
-            p = self.probability(decoded.cues)
-            if best is None or p > best[0]:
-                best = (p, decoded, region)
-        score, decoded, region = best
+            decoded = decode_peak(output, k, g, (centre[2] * scale, centre[3] * scale), target.size_factor)
+            found.append((self.probability(decoded.cues), k, decoded, region))
+        score, _, decoded, region = max(found, key=lambda item: (item[0], -item[1]))  # first of equals
+        return score, decoded, region
+
+    def search_wider(self, image: np.ndarray, target: TargetState, decoded: Decoded, score: float
+                     ) -> tuple[Decoded, float]:
+        """While a tracked target is reported lost (``report_search``): also search this frame's
+        re-detection grid around its box, and move the box (keeping its size) to a peak that
+        scores at least ``report_found_above`` and more than the local one. Returns the frame's
+        ``(decoded, score)``: the grid's peak if the box moved, else the ones given."""
+        target.lost_frames += 1
+        found, peak, region = self.grid_search(image, target, target.box)
+        if found >= self.hparams.report_found_above and found > score:
+            self._move_to(target, image, region, peak, target.box[2:])
+            return peak, found
+        return decoded, score
+
+    def _move_to(self, target: TargetState, image: np.ndarray, region: SearchRegion, decoded: Decoded,
+                 size: np.ndarray) -> None:
+        """Re-acquire ``target`` at ``decoded`` (in ``region``'s crop), keeping the size ``(w, h)``."""
+        cx, cy, _, _ = region.to_frame(*decoded.box)
+        cx, cy, w, h = clip_box(cx, cy, size[0], size[1], image.shape[1], image.shape[0], self.hparams.min_size)
+        target.box = np.array([cx, cy, w, h], dtype=np.float64)
+        target.confident = target.box.copy()
+        target.mode, target.misses, target.lost_frames = TrackState.TRACKING, 0, 0
+        target.redetect_grid.clear()
+
+    def redetect(self, image: np.ndarray, target: TargetState) -> TrackResult:
+        """Stage 7, one lost (held) frame: search this frame's grid crops in one batch; re-acquire
+        on a peak whose score reaches ``found_threshold``."""
+        target.lost_frames += 1
+        held = target.confident
+        score, decoded, region = self.grid_search(image, target, held)
         target.last_cues = decoded.cues
-        if score >= hp.found_threshold:
-            cx, cy, _, _ = region.to_frame(*decoded.box)
-            cx, cy, w, h = clip_box(cx, cy, held[2], held[3], image.shape[1], image.shape[0], hp.min_size)
-            target.box = np.array([cx, cy, w, h], dtype=np.float64)
-            target.confident = target.box.copy()
-            target.mode, target.misses = TrackState.TRACKING, 0
-            target.redetect_grid.clear()
+        if score >= self.hparams.found_threshold:
+            self._move_to(target, image, region, decoded, held[2:])
         result = TrackResult(target.xywh, score, target.mode)
         for component in self.components:
             component.observe(target, image, decoded, result)
+        for component in self.components:
+            result = component.report(target, result)
+        target.reported = result.state
         return result

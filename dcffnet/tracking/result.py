@@ -12,7 +12,11 @@ class TrackState(str, enum.Enum):
 
     TRACKING = "tracking"    #: the score is at least ``lost_threshold``
     UNCERTAIN = "uncertain"  #: below it for fewer than ``lost_after`` frames: the box moves, its size is kept
-    LOST = "lost"            #: below it for ``lost_after`` frames: the box is held, re-detection runs
+    #: the target is reported lost: either the score stayed below ``lost_threshold`` for
+    #: ``lost_after`` frames (the box is held and re-detection runs), or the
+    #: :class:`~dcffnet.tracking.components.LostReport` component's sustained-low-score decision
+    #: fired (``report_lost_below``; the box keeps tracking around where it is)
+    LOST = "lost"
 
 
 class TrackResult(tuple):
@@ -43,7 +47,8 @@ class TrackResult(tuple):
 
     @property
     def lost(self) -> bool:
-        """Whether the tracker has lost the target (the box is the last confident one, held)."""
+        """Whether the tracker reports the target lost (see :attr:`TrackState.LOST` for what
+        happens to the box)."""
         return self.state is TrackState.LOST
 
     def __repr__(self) -> str:

@@ -29,7 +29,9 @@ class TargetState:
     Attributes:
         box: the current box ``(cx, cy, w, h)``.
         confident: the last box whose score passed ``lost_threshold`` (held while lost).
-        mode: :class:`TrackState` (tracking, uncertain, lost).
+        mode: :class:`TrackState` of the box (tracking, uncertain, lost: held, re-detecting).
+        reported: the :class:`TrackState` the last result reported (``mode``, or ``lost`` where a
+            component such as :class:`~dcffnet.tracking.components.LostReport` reports it).
         misses: consecutive frames below ``lost_threshold``.
         lost_frames: frames since the target was lost (bounded: see
             :mod:`dcffnet.tracking.redetect`).
@@ -53,6 +55,7 @@ class TargetState:
     pad_value: tuple[float, ...]
     size_factor: tuple[float, float] = (1.0, 1.0)
     mode: TrackState = TrackState.TRACKING
+    reported: TrackState = TrackState.TRACKING
     misses: int = 0
     lost_frames: int = 0
     tile_template: Any = None
@@ -83,6 +86,7 @@ class TargetState:
         self.template, self.tile_template, self.tile_count = template, None, 0
         self.pad_value, self.size_factor = pad_value, size_factor
         self.mode, self.misses, self.lost_frames = TrackState.TRACKING, 0, 0
+        self.reported = TrackState.TRACKING
         self.last_cues, self.memory, self.redetect_grid = {}, {}, {}
         self.version += 1
 
@@ -91,6 +95,7 @@ class TargetState:
         memories): open-loop comparisons start two trackers' frames from the same state."""
         self.box, self.confident = other.box.copy(), other.confident.copy()
         self.mode, self.misses, self.lost_frames = other.mode, other.misses, other.lost_frames
+        self.reported = other.reported
 
     def __deepcopy__(self, memo: dict[int, Any]) -> "TargetState":
         clone = copy.copy(self)

@@ -194,8 +194,8 @@ class Tracker:
 
     @property
     def state(self) -> TrackState:
-        """The current :class:`TrackState`."""
-        return TrackState.TRACKING if self._target is None else self._target.mode
+        """The :class:`TrackState` the last result reported (``tracking`` before the first update)."""
+        return TrackState.TRACKING if self._target is None else self._target.reported
 
     def init(self, frame: Any, box: Any) -> None:
         """Start (or restart) tracking the target in ``box = (x, y, w, h)`` (frame pixels, 0-based) of ``frame``.
