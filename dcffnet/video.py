@@ -1,5 +1,6 @@
-"""Frame sources (a video file or a folder of images), the checks of output paths, and the two
-writers of ``dcffnet track``: the annotated video and the boxes file (written frame by frame)."""
+"""Frame sources (a video file or a folder of images), the checks of output paths, and the
+annotated video of ``dcffnet track`` (each target in its own colour). The boxes files are written
+by :mod:`dcffnet.outputs` (``BoxesWriter`` and ``write_boxes`` are importable from here too)."""
 
 from __future__ import annotations
 
@@ -14,12 +15,14 @@ import numpy as np
 
 from .data.frames import IMAGE_SUFFIXES, list_images
 from .frames import opencv_name
+from .outputs import BoxesWriter, TargetRecord, write_boxes
 
 if TYPE_CHECKING:
     from .sources import SourceFrame
 
-__all__ = ["IMAGE_SUFFIXES", "VIDEO_SUFFIXES", "FrameReadError", "OutputPathError", "FrameSource", "AnnotatedVideoWriter",
-           "BoxesWriter", "check_outputs", "draw_box", "video_fourcc", "write_boxes"]
+__all__ = ["IMAGE_SUFFIXES", "VIDEO_SUFFIXES", "PALETTE", "FrameReadError", "OutputPathError", "FrameSource",
+           "AnnotatedVideoWriter", "BoxesWriter", "check_outputs", "draw_box", "draw_targets", "video_fourcc",
+           "write_boxes"]
 
 # annotated-video suffixes and their codec (OpenCV's FFmpeg backend writes mp4v into these containers)
 VIDEO_SUFFIXES = {".mp4": "mp4v", ".m4v": "mp4v", ".mov": "mp4v", ".mkv": "mp4v", ".avi": "MJPG"}
@@ -142,6 +145,73 @@ def draw_box(frame: np.ndarray, box: Sequence[float], label: str | None = None,
     return out
 
 
+#: target colours (BGR) in the order targets are first seen: well apart in hue, bright enough for
+#: black label text; the first is the green a single target has always had
+PALETTE: tuple[tuple[int, int, int], ...] = (
+    (0, 255, 0), (255, 0, 255), (0, 165, 255), (255, 255, 0), (0, 0, 255),
+    (0, 255, 255), (255, 80, 0), (180, 105, 255), (160, 160, 0), (255, 255, 255),
+)
+
+_FONT, _FONT_SCALE = cv2.FONT_HERSHEY_SIMPLEX, 0.5
+
+
+def _dashed_rectangle(image: np.ndarray, top_left: tuple[int, int], bottom_right: tuple[int, int],
+                      color: tuple[int, int, int], thickness: int = 2, dash: int = 8) -> None:
+    """Draw a rectangle of ``dash``-pixel dashes and gaps on ``image`` in place."""
+    (x0, y0), (x1, y1) = top_left, bottom_right
+    for (ax, ay), (bx, by) in (((x0, y0), (x1, y0)), ((x1, y0), (x1, y1)), ((x1, y1), (x0, y1)), ((x0, y1), (x0, y0))):
+        length = max(abs(bx - ax), abs(by - ay))
+        for start in range(0, max(length, 1), 2 * dash):
+            end = min(start + dash, length)
+            t0, t1 = start / max(length, 1), end / max(length, 1)
+            cv2.line(image, (round(ax + (bx - ax) * t0), round(ay + (by - ay) * t0)),
+                     (round(ax + (bx - ax) * t1), round(ay + (by - ay) * t1)), color, thickness)
+
+
+def _label(image: np.ndarray, text: str, x: int, y: int, color: tuple[int, int, int]) -> None:
+    """Black ``text`` on a ``color`` patch above ``(x, y)`` (below it when the frame's top is too
+    close), kept inside the frame where it fits."""
+    (tw, th), base = cv2.getTextSize(text, _FONT, _FONT_SCALE, 1)
+    height = th + base + 4
+    top = y - height if y - height >= 0 else y
+    left = min(max(0, x), max(0, image.shape[1] - tw - 4))
+    cv2.rectangle(image, (left, top), (left + tw + 4, top + height), color, -1)
+    cv2.putText(image, text, (left + 2, top + th + 2), _FONT, _FONT_SCALE, (0, 0, 0), 1, cv2.LINE_AA)
+
+
+def draw_targets(frame: np.ndarray, targets: Sequence[TargetRecord], colors: Mapping["int | str", tuple[int, int, int]],
+                 labels: bool = True, show_score: bool = False) -> np.ndarray:
+    """Draw every target on a copy of a BGR frame.
+
+    A tracked target is a solid 2-pixel box, an uncertain one a 1-pixel box, a lost one a dashed
+    box (at the last confident place). With ``labels`` each box carries a patch in its colour with
+    its id, ``show_score`` adds the score it reports (the calibrated probability, else the raw
+    score; 2 decimals) and a lost target says ``lost``.
+
+    Args:
+        frame: BGR ``uint8`` image.
+        targets: the frame's targets (:class:`dcffnet.outputs.TargetRecord`; boxes ``(x, y, w, h)``,
+            pixels).
+        colors: the BGR colour of each target id.
+    """
+    out = frame.copy()
+    for target in targets:
+        color = colors[target.id]
+        x, y, w, h = (int(round(v)) for v in target.box)
+        if target.lost:
+            _dashed_rectangle(out, (x, y), (x + w, y + h), color, 2)
+        else:
+            cv2.rectangle(out, (x, y), (x + w, y + h), color, 1 if target.state == "uncertain" else 2)
+        if labels:
+            text = str(target.id)
+            if show_score:
+                text += f" {target.confidence:.2f}"
+            if target.lost:
+                text += " lost"
+            _label(out, text, x, y, color)
+    return out
+
+
 def video_fourcc(path: "str | os.PathLike[str]", name: str = "annotated video") -> str:
     """The codec of an annotated video at ``path`` (by suffix, see ``VIDEO_SUFFIXES``); ``name`` is used in the message.
 
@@ -155,10 +225,11 @@ def video_fourcc(path: "str | os.PathLike[str]", name: str = "annotated video") 
 
 
 class AnnotatedVideoWriter:
-    """Writes frames with their box to a video file (``.avi`` -> MJPG, ``.mp4``/``.m4v``/``.mov``/``.mkv`` -> mp4v).
+    """Writes frames with their boxes to a video file (``.avi`` -> MJPG, ``.mp4``/``.m4v``/``.mov``/``.mkv`` -> mp4v).
 
     Attributes:
         count: frames written so far.
+        colors: the BGR colour of each target id written by :meth:`write_targets` so far.
     """
 
     def __init__(self, path: "str | os.PathLike[str]", fps: float, frame_size: tuple[int, int]) -> None:
@@ -171,11 +242,23 @@ class AnnotatedVideoWriter:
             raise OutputPathError(f"cannot write video {self.path}: OpenCV could not open a {fourcc} writer for it", path)
         self.frame_size = frame_size
         self.count = 0
+        self.colors: dict[int | str, tuple[int, int, int]] = {}
 
     def write(self, frame: np.ndarray, box: Sequence[float], score: float | None = None) -> None:
         """Append ``frame`` (BGR) with ``box`` (x, y, w, h, pixels) drawn on it; frames of another size are resized."""
         label = None if score is None else f"{score:.2f}"
-        annotated = draw_box(frame, box, label)
+        self._append(draw_box(frame, box, label))
+
+    def write_targets(self, frame: np.ndarray, targets: Sequence[TargetRecord], labels: bool = True,
+                      show_score: bool = False) -> None:
+        """Append ``frame`` (BGR) with its targets drawn (:func:`draw_targets`). Each id keeps the
+        colour it got when first written: :data:`PALETTE` in order (cycling after 10 ids)."""
+        for target in targets:
+            if target.id not in self.colors:
+                self.colors[target.id] = PALETTE[len(self.colors) % len(PALETTE)]
+        self._append(draw_targets(frame, targets, self.colors, labels, show_score))
+
+    def _append(self, annotated: np.ndarray) -> None:
         if (annotated.shape[1], annotated.shape[0]) != self.frame_size:
             annotated = cv2.resize(annotated, self.frame_size)
         self._writer.write(annotated)
@@ -190,50 +273,6 @@ class AnnotatedVideoWriter:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-class BoxesWriter:
-    """Writes one ``x,y,w,h`` line per frame (pixels, 0-based, 2 decimals) as frames are tracked.
-
-    Each line is written whole and flushed to the operating system at once, so whatever happens to
-    the process later (an interrupt, an exception, a kill), the file holds one complete line for
-    every frame written so far. The file is created (or emptied) when the writer is made.
-
-    Attributes:
-        path: the file.
-        count: lines (frames) written so far.
-    """
-
-    def __init__(self, path: "str | os.PathLike[str]") -> None:
-        self.path = Path(path)
-        self._file = open(self.path, "w", encoding="ascii", newline="\n")
-        self.count = 0
-
-    def write(self, box: Sequence[float]) -> None:
-        """Append the line of one frame's ``box = (x, y, w, h)`` (pixels) and flush it."""
-        values = [float(v) for v in box]
-        if len(values) != 4:
-            raise ValueError(f"box must be 4 values (x, y, w, h), got {len(values)}: {values}")
-        self._file.write(",".join(f"{v:.2f}" for v in values) + "\n")
-        self._file.flush()
-        self.count += 1
-
-    def close(self) -> None:
-        """Close the file; safe to call twice."""
-        self._file.close()
-
-    def __enter__(self) -> "BoxesWriter":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-def write_boxes(path: "str | os.PathLike[str]", boxes: Sequence[Sequence[float]]) -> None:
-    """Write one ``x,y,w,h`` line per frame (pixels, 0-based, 2 decimals); the folder must exist."""
-    with BoxesWriter(path) as writer:
-        for box in boxes:
-            writer.write(box)
 
 
 def _same_file(a: os.stat_result, b: os.stat_result) -> bool:
