@@ -35,7 +35,7 @@ from typing import Iterator, Union
 import cv2
 import numpy as np
 
-from .sources import SourceFrame
+from .source_frame import SourceFrame
 
 __all__ = ["LiveSource", "StreamGap", "StreamError", "SourceOpenError", "check_live_options", "hide_password",
            "MAX_BACKOFF", "MAX_MISSING_FRAMES", "DEFAULT_FPS"]

@@ -11,40 +11,9 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Iterator, NamedTuple, Protocol
-
-import numpy as np
+from .source_frame import Source, SourceFrame
 
 __all__ = ["SourceFrame", "Source", "open_source", "source_kind", "URL_SCHEMES", "ACCEPTED_FORMS"]
-
-
-class SourceFrame(NamedTuple):
-    """One frame of a source.
-
-    Attributes:
-        index: 0-based frame number in the source.
-        time: seconds since the source was opened (file sources: ``index / fps``).
-        image: the BGR uint8 frame, or ``None`` for a frame the source lost (a stream gap).
-    """
-
-    index: int
-    time: float
-    image: np.ndarray | None
-
-
-class Source(Protocol):
-    """What :func:`open_source` returns."""
-
-    fps: float
-    frame_count: int  # 0 when unknown (live sources)
-
-    def frames(self) -> Iterator[SourceFrame]:
-        """The frames in order (see :class:`SourceFrame`)."""
-        ...
-
-    def close(self) -> None:
-        """Stop reading (threads, captures); safe to call twice."""
-        ...
 
 
 URL_SCHEMES = ("rtsp", "rtsps", "http", "https", "udp", "tcp")

@@ -8,7 +8,7 @@ import os
 import stat
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator, Mapping, Sequence
+from typing import Iterator, Mapping, Sequence
 
 import cv2
 import numpy as np
@@ -17,8 +17,7 @@ from .data.frames import IMAGE_SUFFIXES, list_images
 from .frames import opencv_name
 from .outputs import BoxesWriter, TargetRecord, write_boxes
 
-if TYPE_CHECKING:
-    from .sources import SourceFrame
+from .source_frame import SourceFrame
 
 __all__ = ["IMAGE_SUFFIXES", "VIDEO_SUFFIXES", "PALETTE", "FrameReadError", "OutputPathError", "FrameSource",
            "AnnotatedVideoWriter", "BoxesWriter", "check_outputs", "draw_box", "draw_targets", "video_fourcc",
@@ -121,11 +120,9 @@ class FrameSource:
             cap.release()
 
 
-    def frames(self) -> "Iterator[SourceFrame]":
-        """The frames as :class:`dcffnet.sources.SourceFrame` items (``time = index / fps``);
+    def frames(self) -> Iterator[SourceFrame]:
+        """The frames as :class:`dcffnet.source_frame.SourceFrame` items (``time = index / fps``);
         raises as :meth:`__iter__` does."""
-        from .sources import SourceFrame
-
         for index, image in enumerate(self):
             yield SourceFrame(index, index / self.fps, image)
 
