@@ -32,7 +32,9 @@ HPARAM_BOUNDS: dict[str, tuple[float, float, str]] = {
     "report_lost_below": (0.0, 1.0, "real"),
     "report_lost_after": (1, 1_000_000, "int"),
     "report_found_above": (0.0, 1.0, "real"),
-    "report_search": (0, 1, "int"),
+    "template_update": (0.0, 1.0, "real"),
+    "template_update_every": (1, 1_000_000, "int"),
+    "template_update_above": (0.0, 1.0, "real"),
 }
 
 
@@ -82,10 +84,12 @@ class TrackerHParams:
         report_found_above: a reported-lost target is reported found again on the first frame whose
             score reaches this (>= ``report_lost_below``: the hysteresis that keeps the flag from
             flickering).
-        report_search: 1: while the target is reported lost (and its box not held), every frame
-            also searches the re-detection grid (``redetect_tiles`` crops, growing by
-            ``redetect_growth``) around the box and moves the box to a peak scoring at least
-            ``report_found_above`` and more than the local one; 0: only the local search.
+        template_update: the :class:`~dcffnet.tracking.components.TemplateUpdate` component (0 =
+            off): the template becomes ``(1 - template_update) * first + template_update * fresh``,
+            ``fresh`` taken at the box of a confident frame, the first template always kept.
+        template_update_every: at most one fresh template per this many frames.
+        template_update_above: a fresh template is taken only on a ``tracking`` frame whose score
+            reaches this.
     """
 
     penalty_k: float = 0.04
@@ -105,7 +109,9 @@ class TrackerHParams:
     report_lost_below: float = 0.0
     report_lost_after: int = 3
     report_found_above: float = 0.5
-    report_search: int = 0
+    template_update: float = 0.0
+    template_update_every: int = 10
+    template_update_above: float = 0.7
 
     def __post_init__(self) -> None:
         """Check every field against :data:`HPARAM_BOUNDS` (type, finiteness, range).

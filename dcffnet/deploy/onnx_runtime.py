@@ -31,6 +31,11 @@ class OnnxTemplate(NamedTuple):
         idx = np.asarray(index.cpu() if hasattr(index, "cpu") else index)
         return OnnxTemplate(tuple(k[idx] for k in self.kernels))
 
+    def blend(self, other: "OnnxTemplate", weight: float) -> "OnnxTemplate":
+        """``(1 - weight) * self + weight * other``, kernel by kernel (same shapes; ``weight`` in [0, 1])."""
+        return OnnxTemplate(tuple((a * (1.0 - weight) + b * weight).astype(a.dtype, copy=False)
+                                  for a, b in zip(self.kernels, other.kernels)))
+
     @staticmethod
     def cat(items: "list[OnnxTemplate]") -> "OnnxTemplate":
         """Kernels of several templates, concatenated along the batch dimension."""

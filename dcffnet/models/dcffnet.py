@@ -41,6 +41,10 @@ class TemplateFeatures(NamedTuple):
         """The cache of the samples at ``index`` (a 1-D long tensor)."""
         return TemplateFeatures(*(None if t is None else t.index_select(0, index) for t in self))
 
+    def blend(self, other: "TemplateFeatures", weight: float) -> "TemplateFeatures":
+        """``(1 - weight) * self + weight * other``, entry by entry (same shapes; ``weight`` in [0, 1])."""
+        return TemplateFeatures(*(None if a is None else a * (1.0 - weight) + b * weight for a, b in zip(self, other)))
+
     @staticmethod
     def cat(items: "list[TemplateFeatures]") -> "TemplateFeatures":
         """Concatenate caches of several templates along the batch dimension."""

@@ -35,7 +35,7 @@ from .decode import Decoded
 from .result import TrackResult, TrackState
 from .target import TargetState
 
-__all__ = ["TrackingComponent", "MotionPrior", "LostReport", "COMPONENTS", "build_components"]
+__all__ = ["TrackingComponent", "MotionPrior", "LostReport", "TemplateUpdate", "COMPONENTS", "build_components"]
 
 
 class TrackingComponent(abc.ABC):
@@ -48,8 +48,11 @@ class TrackingComponent(abc.ABC):
     #: key of the component's memory in ``TargetState.memory``; unique among components
     name: ClassVar[str] = ""
 
-    def __init__(self, hparams: TrackerHParams) -> None:
+    def __init__(self, hparams: TrackerHParams, pipeline: Any = None) -> None:
         self.hparams = hparams
+        #: the :class:`~dcffnet.tracking.pipeline.TrackingPipeline` that runs the component
+        #: (its public methods: ``take_template``, ``set_template``, ``runner``), or ``None``
+        self.pipeline = pipeline
 
     @classmethod
     @abc.abstractmethod
@@ -169,12 +172,51 @@ class LostReport(TrackingComponent):
         return result
 
 
+class TemplateUpdate(TrackingComponent):
+    """Blends a fresh template, taken on confident frames, into the first one.
+
+    Memory per target: the first template and the frames since the last fresh one. On a
+    ``tracking`` frame whose score reaches ``template_update_above``, at most once per
+    ``template_update_every`` frames, a template is taken at the new box (as at ``init``) and the
+    target's template becomes ``(1 - template_update) * first + template_update * fresh``: the
+    first template always keeps its weight, so one bad update cannot replace it. Costs one
+    template pass per update.
+
+    Values in :class:`~dcffnet.TrackerHParams`: ``template_update`` (0 = off),
+    ``template_update_every``, ``template_update_above``.
+    """
+
+    name = "template_update"
+
+    @classmethod
+    def enabled(cls, hparams: TrackerHParams) -> bool:
+        return hparams.template_update > 0.0
+
+    def init(self, target: TargetState, image: np.ndarray) -> None:
+        target.memory[self.name] = {"first": target.template, "since": 0}
+
+    def observe(self, target: TargetState, image: np.ndarray, decoded: Decoded, result: TrackResult) -> None:
+        memory = self.memory(target)
+        if memory is None:  # switched on after init: the template in use is the first one
+            self.init(target, image)
+            return
+        if self.pipeline is None:
+            raise RuntimeError("TemplateUpdate needs the pipeline that runs it (build_components(hparams, pipeline))")
+        memory["since"] += 1
+        hp = self.hparams
+        if (result.state is TrackState.TRACKING and result.score >= hp.template_update_above
+                and memory["since"] >= hp.template_update_every):
+            fresh = self.pipeline.take_template(image, target)
+            self.pipeline.set_template(target, self.pipeline.runner.blend(memory["first"], fresh, hp.template_update))
+            memory["since"] = 0
+
+
 #: every component the pipeline knows, in the order their hooks run
-COMPONENTS: list[type[TrackingComponent]] = [MotionPrior, LostReport]
+COMPONENTS: list[type[TrackingComponent]] = [MotionPrior, LostReport, TemplateUpdate]
 
 
-def build_components(hparams: TrackerHParams) -> tuple[TrackingComponent, ...]:
-    """The components ``hparams`` switch on, built with them.
+def build_components(hparams: TrackerHParams, pipeline: Any = None) -> tuple[TrackingComponent, ...]:
+    """The components ``hparams`` switch on, built with them (and the ``pipeline`` that runs them).
 
     Raises:
         TypeError: a class in :data:`COMPONENTS` that does not define ``enabled``.
@@ -182,4 +224,4 @@ def build_components(hparams: TrackerHParams) -> tuple[TrackingComponent, ...]:
     for cls in COMPONENTS:
         if inspect.isabstract(cls):
             raise TypeError(f"tracking component {cls.__name__} must define enabled(hparams)")
-    return tuple(cls(hparams) for cls in COMPONENTS if cls.enabled(hparams))
+    return tuple(cls(hparams, pipeline) for cls in COMPONENTS if cls.enabled(hparams))

@@ -81,7 +81,7 @@ class TrackingPipeline:
             raise TypeError(f"hparams must be a TrackerHParams, got {type(hparams).__name__}")
         self._hparams = hparams
         #: the tracking components ``hparams`` switch on (:mod:`dcffnet.tracking.components`)
-        self.components: tuple[TrackingComponent, ...] = build_components(hparams)
+        self.components: tuple[TrackingComponent, ...] = build_components(hparams, self)
 
     def _stamp(self, stage: str) -> None:
         if self.profiler is not None:
@@ -110,6 +110,19 @@ class TrackingPipeline:
         for component in self.components:
             component.init(target, image)
         return target
+
+    def take_template(self, image: np.ndarray, target: TargetState) -> Any:
+        """Template features of ``target``'s current box in ``image`` (BGR), cropped as at ``init``
+        (the same context, padded with the target's colour)."""
+        side = context_size(target.box[2], target.box[3], self.hparams.context)
+        crop = crop_and_resize(image, target.box[:2], side, self.geometry.template_size, target.pad_value)
+        return self.runner.template(crop)
+
+    @staticmethod
+    def set_template(target: TargetState, template: Any) -> None:
+        """Give ``target`` a new template (every cache of the old one is invalidated)."""
+        target.template, target.tile_template, target.tile_count = template, None, 0
+        target.version += 1
 
     def _size_bias(self, image: np.ndarray, target: TargetState) -> tuple[float, float]:
         """Per-axis ``(true / predicted) ** size_calibration`` of the regressed size on the init frame.
@@ -164,18 +177,11 @@ class TrackingPipeline:
                 score = self.score(decoded, target)
                 self._stamp("score")
                 result = self.update_state(target, decoded, region, score, image)
-                if (self.hparams.report_search and target.reported is TrackState.LOST
-                        and target.mode is not TrackState.LOST):
-                    decoded, score = self.search_wider(image, target, decoded, score)
-                    result = TrackResult(target.xywh, score, target.mode)
-                    target.last_cues = decoded.cues
                 for component in self.components:
                     component.observe(target, image, decoded, result)
                 for component in self.components:
                     result = component.report(target, result)
                 target.reported = result.state
-                if result.state is not TrackState.LOST:
-                    target.lost_frames = 0
                 self._stamp("state")
                 results[tracking[first + k]] = result
         for k, target in enumerate(targets):
@@ -285,19 +291,6 @@ class TrackingPipeline:
             found.append((self.probability(decoded.cues), k, decoded, region))
         score, _, decoded, region = max(found, key=lambda item: (item[0], -item[1]))  # first of equals
         return score, decoded, region
-
-    def search_wider(self, image: np.ndarray, target: TargetState, decoded: Decoded, score: float
-                     ) -> tuple[Decoded, float]:
-        """While a tracked target is reported lost (``report_search``): also search this frame's
-        re-detection grid around its box, and move the box (keeping its size) to a peak that
-        scores at least ``report_found_above`` and more than the local one. Returns the frame's
-        ``(decoded, score)``: the grid's peak if the box moved, else the ones given."""
-        target.lost_frames += 1
-        found, peak, region = self.grid_search(image, target, target.box)
-        if found >= self.hparams.report_found_above and found > score:
-            self._move_to(target, image, region, peak, target.box[2:])
-            return peak, found
-        return decoded, score
 
     def _move_to(self, target: TargetState, image: np.ndarray, region: SearchRegion, decoded: Decoded,
                  size: np.ndarray) -> None:

@@ -173,6 +173,17 @@ class NetworkRunner:
         """``template`` repeated ``count`` times as one batch (``None`` when it cannot be batched)."""
         return self._backend.concat([template] * count)
 
+    def blend(self, first: Any, second: Any, weight: float) -> Any:
+        """``(1 - weight) * first + weight * second`` of two templates of one target.
+
+        Raises:
+            TypeError: the network's template type has no ``blend`` (a custom model).
+        """
+        blend = getattr(first, "blend", None)
+        if not callable(blend):
+            raise TypeError(f"templates of type {type(first).__name__} cannot be blended (no blend method)")
+        return blend(second, weight)
+
     def head(self, templates: Any, count: int) -> Any:
         """The first ``count`` templates of a batch."""
         return self._backend.head(templates, count)
