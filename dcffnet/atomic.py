@@ -10,7 +10,9 @@ removed and the destination is left as it was.
 * :func:`atomic_write_bytes`, :func:`atomic_write_text`, :func:`atomic_write_json`: the whole
   content at once;
 * :func:`atomic_path`: a context manager giving a temporary path, for writers that need a file
-  name (``torch.save``, ``numpy.savez``, ``safetensors``).
+  name (``torch.save``, ``numpy.savez``, ``safetensors``);
+* :func:`leftover_temporaries`: the temporary files a writer killed outright (SIGKILL, power loss)
+  left beside a destination.
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ import contextlib
 import json
 import os
 import tempfile
+from glob import escape as glob_escape
 from pathlib import Path
 from typing import Any, Iterator
 
-__all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text", "atomic_write_json"]
+__all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text", "atomic_write_json", "leftover_temporaries"]
 
 
 def _umask() -> int:
@@ -81,6 +84,17 @@ def atomic_path(path: "str | os.PathLike[str]") -> Iterator[Path]:
         if os.path.exists(tmp):
             os.unlink(tmp)
     _fsync_folder(path.parent)
+
+
+def leftover_temporaries(path: "str | os.PathLike[str]") -> list[Path]:
+    """The temporary files :func:`atomic_path` created for ``path`` that are still there: those of a
+    process killed before it could remove them (or of one writing ``path`` now: remove them only
+    when nothing else writes ``path``). Sorted; empty when ``path``'s folder does not exist."""
+    path = Path(path)
+    if not path.parent.is_dir():
+        return []
+    return sorted(p for p in path.parent.glob(f".{glob_escape(path.name)}.*.tmp{glob_escape(path.suffix)}")
+                  if p.is_file())
 
 
 def atomic_write_bytes(path: "str | os.PathLike[str]", data: bytes) -> Path:

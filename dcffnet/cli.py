@@ -252,12 +252,32 @@ def _cmd_track(args: argparse.Namespace) -> int:
     return 0
 
 
+def _batch_options(args: argparse.Namespace) -> "dict[str, Any] | None":
+    """The run_jobs keywords of ``args``' batch options, or None when they ask for the plain loop."""
+    from .jobs.options import is_batch, job_options
+
+    options = job_options(args)  # checked even when not a batch (e.g. --ray-address without --engine ray)
+    return options if is_batch(args) else None
+
+
+def _cmd_track_many(args: argparse.Namespace) -> int:
+    from .jobs.options import job_options
+    from .jobs.track_many import track_many
+
+    report = track_many(args.manifest, args.weights, revision=args.revision, preset=args.preset, device=args.device,
+                        fresh=args.fresh, shard=args.shard, **job_options(args))
+    return 0 if report.ok else 1
+
+
 def _cmd_eval(args: argparse.Namespace) -> int:
     from .eval import OPEReport, parse_tracker_spec, record_ope, record_vot, score_vot
     from .eval.peers import PeerUnavailable
     from .eval.render import kept_lines, ope_console, vot_markdown, write_ope, write_vot
     from .eval.runner import overlapping_sequences
 
+    batch = _batch_options(args)  # None: the plain loop in this process
+    if batch is not None and args.protocol == "vot" and args.shard is not None:
+        raise ValueError("--shard applies to --protocol ope: VOT runs are not kept, so shards could not be combined")
     sequences = _read_benchmarks(args.dataset, args.format, args.strict)
     if args.sequences:
         wanted = set(args.sequences)
@@ -288,12 +308,34 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     if args.protocol == "vot":
-        runs = record_vot(sequences, specs, progress=not args.no_progress)
+        if batch is None:
+            runs = record_vot(sequences, specs, progress=not args.no_progress)
+        else:
+            from .jobs.eval_jobs import record_vot_jobs
+
+            runs, _ = record_vot_jobs(sequences, specs, peer_models=args.peer_models, device=args.device, **batch)
+            if runs is None:
+                return 1  # the failed sequences and their reasons are listed above
         vot_report = score_vot(runs, low=args.eao_low, high=args.eao_high)
         write_vot(out, vot_report)
         print(vot_markdown(vot_report).rstrip("\n"))
         return 0
-    record = record_ope(sequences, specs, progress=not args.no_progress, keep_dir=None if args.fresh else out / "kept")
+    if batch is None:
+        record = record_ope(sequences, specs, progress=not args.no_progress,
+                            keep_dir=None if args.fresh else out / "kept")
+    else:
+        from .jobs.eval_jobs import record_ope_jobs
+
+        record, jobs = record_ope_jobs(sequences, specs, out / "kept", fresh=args.fresh, peer_models=args.peer_models,
+                                       device=args.device, shard=args.shard, **batch)
+        if record is None:
+            if not jobs.ok:
+                print(f"not scored: the sequences that finished are kept in {out / 'kept'}; the same command runs "
+                      "the failed ones again", file=sys.stderr)
+                return 1
+            print(f"shard {args.shard[0]}/{args.shard[1]} recorded in {out / 'kept'}; once every shard has finished, "
+                  "the same command without --shard scores them all", file=sys.stderr)
+            return 0
     for line in kept_lines(record):
         print(line, file=sys.stderr)
     report = OPEReport.from_record(record, dataset=str(args.dataset), warnings=overlap)
@@ -504,6 +546,25 @@ def build_parser() -> argparse.ArgumentParser:
     track.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     track.set_defaults(func=_cmd_track)
 
+    from .jobs.options import add_job_arguments
+
+    many = sub.add_parser("track-many", help="track every video of a JSON Lines manifest, in parallel here or on Ray",
+                          description="Track every entry of a manifest; finished entries are skipped when the job "
+                                      "runs again (docs/batch.md).")
+    many.add_argument("manifest", help='JSON Lines file, one video per line: {"source": VIDEO_OR_FOLDER, "box": '
+                                       '[x, y, w, h] or "targets": FILE, "boxes": FILE and/or "output": VIDEO, optional '
+                                       '"boxes_format", "max_frames", "name"}; relative paths are relative to its folder')
+    many.add_argument("--weights", default="default", help="checkpoint folder, bundled name or hub repo id (org/name[@rev])")
+    many.add_argument("--revision", default=None, help="hub revision (branch, tag or commit)")
+    many.add_argument("--preset", default=None, help="tracking hyper-parameter preset (default: the checkpoint's own)")
+    many.add_argument("--device", default=None, help="cpu (default), cuda, cuda:N")
+    many.add_argument("--fresh", action="store_true",
+                      help="track every entry again (default: skip the entries whose done record, OUTPUT.done.json, "
+                           "matches the entry and options, so a stopped job resumes)")
+    many.add_argument("--no-progress", action="store_true", help="no line per finished video (failures are always listed)")
+    add_job_arguments(many, "video")
+    many.set_defaults(func=_cmd_track_many)
+
     tr = sub.add_parser("train", help="run one training stage from a YAML recipe (DDP under torchrun)")
     tr.add_argument("recipe", nargs="?", help="recipe YAML file or shipped recipe name (see --list)")
     tr.add_argument("--out", default=None, help="run folder (default: runs/<recipe name>)")
@@ -531,6 +592,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="recompute everything (default: reuse the finished sequences kept in OUT/kept/ by an "
                          "earlier run of the same trackers, so an interrupted run resumes)")
     ev.add_argument("--no-progress", action="store_true")
+    add_job_arguments(ev, "sequence")
     ev.set_defaults(func=_cmd_eval)
 
     tune = sub.add_parser("tune", help="grid-search tracking hyper-parameters on held-out training videos")
@@ -612,7 +674,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"dcffnet {args.command}: {exc}", file=sys.stderr)
         return exc.exit_code
     # OSError: also what the system says of a path it cannot use (a name too long, no permission)
-    except (WeightsNotFoundError, CheckpointError, OSError, ValueError, TypeError, KeyError) as exc:
+    except (WeightsNotFoundError, CheckpointError, OSError, ValueError, TypeError, KeyError, ImportError) as exc:
         # one line whatever the message quotes: line breaks and other control characters escaped
         message = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in str(exc))
         print(f"dcffnet {args.command}: error: {message}", file=sys.stderr)

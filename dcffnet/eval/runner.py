@@ -34,8 +34,8 @@ from .render import write_ope
 from .report import peer_ratios, score_ope, score_vot
 from .vot import SupervisedRun, run_supervised
 
-__all__ = ["TrackerSpec", "parse_tracker_spec", "overlapping_sequences", "record_ope", "run_ope", "record_vot",
-           "run_vot", "peer_ratios", "write_report"]
+__all__ = ["TrackerSpec", "parse_tracker_spec", "overlapping_sequences", "track_sequence", "record_ope", "run_ope",
+           "record_vot", "run_vot", "peer_ratios", "write_report"]
 
 
 @dataclass
@@ -56,6 +56,10 @@ class TrackerSpec:
     #: the named values ``fingerprint`` was computed from, kept beside each result so that a
     #: result not reused can be explained (``"hparams.lr 0.3 -> 0.5"``); may be empty
     fingerprint_fields: dict[str, Any] = field(default_factory=dict)
+    #: the spec string :func:`parse_tracker_spec` read (``"dcffnet,preset=otb"``): what another
+    #: process parses to build the same tracker (the batch engines of :mod:`dcffnet.jobs`); "" for
+    #: specs built in code, which run in this process only
+    text: str = ""
 
     @classmethod
     def fingerprinted(cls, name: str, make: Callable[[], Any], fields: dict[str, Any], **kwargs: Any) -> "TrackerSpec":
@@ -117,15 +121,35 @@ def parse_tracker_spec(spec: str, peer_models: str | Path | None = None, device:
                   "backend": probe.backend,
                   "calibration": probe.calibration.to_dict() if probe.calibration is not None else None}
         return TrackerSpec.fingerprinted(name, make_dcffnet, fields,
-                                         training_sequences=tuple(info.training_sequences))
+                                         training_sequences=tuple(info.training_sequences), text=spec)
     if kind in PEER_FAMILIES:
         for option in ("preset", "backend"):
             if option in opts:
                 raise ValueError(f"{option}= applies to dcffnet trackers only, not {spec!r}")
         peer = peer_factory(head, peer_models)  # raises PeerUnavailable early
-        return TrackerSpec.fingerprinted(opts.get("name") or peer.name, peer.make, peer.fields, is_peer=True)
+        return TrackerSpec.fingerprinted(opts.get("name") or peer.name, peer.make, peer.fields, is_peer=True,
+                                         text=spec)
     raise ValueError(f"unknown tracker spec {spec!r}: use dcffnet[:WEIGHTS], opencv:csrt|kcf|mil|nano|vit "
                      f"or nanotrack:v2|v3|v2-opencv")
+
+
+def track_sequence(spec: TrackerSpec, seq: Sequence, on_frame: Callable[[], None] | None = None) -> SequenceResult:
+    """One pass of a fresh instance of ``spec``'s tracker over ``seq`` (frame 0 initialised with the
+    ground truth); ``on_frame`` is called after each frame is read (progress bars).
+
+    Raises:
+        RuntimeError: the tracker returned fewer results than the sequence has frames.
+    """
+    def frames_of() -> Any:
+        for frame_path in seq.frames:
+            yield read_frame(frame_path)
+            if on_frame is not None:
+                on_frame()
+
+    run = track_frames(spec.make(), frames_of(), seq.init_box)
+    if len(run) != len(seq):
+        raise RuntimeError(f"{spec.name} on {seq.name}: {len(run)} results for {len(seq)} frames")
+    return SequenceResult(run.boxes, run.scores, run.times, run.lost)
 
 
 def run_ope(sequences: list[Sequence], trackers: list[TrackerSpec], progress: bool = True,
@@ -193,15 +217,7 @@ def record_ope(sequences: list[Sequence], trackers: list[TrackerSpec], progress:
                 if reason:
                     record.kept[spec.name].refused[seq.name] = reason
 
-            def frames_of(sequence: Sequence = seq):
-                for frame_path in sequence.frames:
-                    yield read_frame(frame_path)
-                    bar.update(1)
-
-            run = track_frames(spec.make(), frames_of(), seq.init_box)
-            if len(run) != len(seq):
-                raise RuntimeError(f"{spec.name} on {seq.name}: {len(run)} results for {len(seq)} frames")
-            result = SequenceResult(run.boxes, run.scores, run.times, run.lost)
+            result = track_sequence(spec, seq, lambda: bar.update(1))
             record.results[spec.name][seq.name] = result
             if path is not None:
                 keep_result(path, seq, result, spec.fingerprint, spec.fingerprint_fields)

@@ -14,14 +14,37 @@ from typing import Sequence
 
 from ..fields import is_positive_int
 
-__all__ = ["ThreadChooser", "thread_candidates"]
+__all__ = ["ThreadChooser", "thread_candidates", "MAX_THREADS_ENV", "max_threads_from_env"]
+
+#: environment variable that caps the thread counts ``threads="auto"`` chooses from (a positive
+#: integer): the batch workers of :mod:`dcffnet.jobs` set it to their share of the cores, so that
+#: N workers x threads stay within the machine
+MAX_THREADS_ENV = "DCFFNET_MAX_THREADS"
+
+
+def max_threads_from_env() -> int | None:
+    """The cap set by :data:`MAX_THREADS_ENV`, or ``None`` when it is unset or empty.
+
+    Raises:
+        ValueError: the variable holds something other than a positive integer.
+    """
+    text = os.environ.get(MAX_THREADS_ENV, "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"{MAX_THREADS_ENV} must be a positive integer (threads), got {text!r}")
+    return int(text)
 
 
 def thread_candidates(cpus: int | None = None) -> tuple[int, ...]:
     """The thread counts ``threads="auto"`` chooses from on a machine with ``cpus`` cores (default:
-    the cores this process may use): 1, 2, 4 and all of them, those the machine has."""
+    the cores this process may use, at most :data:`MAX_THREADS_ENV` when that is set): 1, 2, 4
+    and all of them, those the machine has."""
     if cpus is None:
         cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        cap = max_threads_from_env()
+        if cap is not None:
+            cpus = min(cpus, cap)
     if not is_positive_int(cpus):
         raise ValueError(f"cpus must be a positive integer, got {cpus!r}")
     return tuple(sorted({n for n in (1, 2, 4, cpus) if n <= cpus}))
