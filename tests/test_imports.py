@@ -77,9 +77,9 @@ def test_no_import_cycles():
 
 def test_graph_sees_function_level_imports():
     graph = _import_graph()
-    # dcffnet.cli imports the track step inside a function, which imports the tracking package
-    # inside a method: the graph must see both
-    assert "dcffnet.track_targets" in graph["dcffnet.cli"]
+    # dcffnet.track_run imports the track step inside a function, which imports the tracking
+    # package inside a method: the graph must see both
+    assert "dcffnet.track_targets" in graph["dcffnet.track_run"]
     assert "dcffnet.tracking" in graph["dcffnet.track_targets"]
 
 

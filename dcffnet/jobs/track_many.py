@@ -1,4 +1,4 @@
-"""``dcffnet track-many``: :func:`dcffnet.cli.run_track` over every entry of a manifest
+"""``dcffnet track-many``: :func:`dcffnet.track_run.run_track` over every entry of a manifest
 (:mod:`dcffnet.jobs.manifest`), as one batch job (:func:`dcffnet.jobs.run.run_jobs`).
 
 Each entry is one task. Its files are written atomically: ``run_track`` writes to temporary files
@@ -70,9 +70,9 @@ def track_entry(entry: ManifestEntry, key: dict[str, Any], weights: str = "defau
         ``{"frames", "seconds"}``: frames tracked and wall-clock seconds of ``run_track``.
 
     Raises:
-        Whatever :func:`dcffnet.cli.run_track` raises (the entry's outputs are left as they were).
+        Whatever :func:`dcffnet.track_run.run_track` raises (the entry's outputs are left as they were).
     """
-    from ..cli import run_track
+    from ..track_run import run_track
 
     for output in entry.outputs:
         Path(output).parent.mkdir(parents=True, exist_ok=True)
@@ -105,7 +105,7 @@ def track_many(manifest: "str | Path", weights: str = "default", *, revision: st
 
     Args:
         manifest: the JSON Lines manifest.
-        weights, revision, preset, device: as :func:`dcffnet.cli.run_track`'s, for every entry.
+        weights, revision, preset, device: as :func:`dcffnet.track_run.run_track`'s, for every entry.
         fresh: track finished entries again.
         shard: ``(i, n)``: only shard ``i`` of ``n`` of the entries (:mod:`dcffnet.jobs.shard`).
         engine, workers, retries, cpus_per_task, ray_address, progress, stream: as
