@@ -35,6 +35,8 @@ HPARAM_BOUNDS: dict[str, tuple[float, float, str]] = {
     "template_update": (0.0, 1.0, "real"),
     "template_update_every": (1, 1_000_000, "int"),
     "template_update_above": (0.0, 1.0, "real"),
+    "distractor_weight": (0.0, 1.0, "real"),
+    "distractor_above": (0.0, 1.0, "real"),
 }
 
 
@@ -90,6 +92,11 @@ class TrackerHParams:
         template_update_every: at most one fresh template per this many frames.
         template_update_above: a fresh template is taken only on a ``tracking`` frame whose score
             reaches this.
+        distractor_weight: the :class:`~dcffnet.tracking.components.DistractorMemory` component (0 =
+            off): how much the places of last frame's other strong peaks are down-weighted (a cell
+            on one is scored ``1 - distractor_weight`` of its value).
+        distractor_above: a peak away from the target counts as a distractor when its raw score
+            reaches this.
     """
 
     penalty_k: float = 0.04
@@ -112,6 +119,8 @@ class TrackerHParams:
     template_update: float = 0.0
     template_update_every: int = 10
     template_update_above: float = 0.7
+    distractor_weight: float = 0.0
+    distractor_above: float = 0.5
 
     def __post_init__(self) -> None:
         """Check every field against :data:`HPARAM_BOUNDS` (type, finiteness, range).

@@ -66,8 +66,9 @@ def test_a_component_that_changes_nothing_leaves_every_box_bit_identical(backend
 
 
 def test_switched_off_components_are_not_built(clip):
-    tracker = dcffnet.Tracker(threads=1)
+    tracker = dcffnet.Tracker(threads=1, hparams="default")  # the preset: every component off
     assert tracker.hparams.motion_prior == 0.0 and tracker.pipeline.components == ()
+    assert [type(c).__name__ for c in dcffnet.Tracker(threads=1).pipeline.components] == ["LostReport"]
     tracker.hparams = {"motion_prior": 1.0}
     assert [type(c) for c in tracker.pipeline.components] == [MotionPrior]
     tracker.hparams = {"motion_prior": 0.0}

@@ -11,6 +11,8 @@ Hooks, in the order the stages call them (all optional; the defaults do nothing)
 
 * :meth:`~TrackingComponent.init`: after the target's template is taken (``init`` frame);
 * :meth:`~TrackingComponent.search_centre`: stage 1, may move the centre of the search region;
+* :meth:`~TrackingComponent.response_weights`: stage 4, may down-weight cells before the peak is
+  chosen;
 * :meth:`~TrackingComponent.observe`: after the state update of every frame (tracked or
   re-detected): the component's per-frame step;
 * :meth:`~TrackingComponent.report`: last, may change the state the frame's result reports
@@ -35,7 +37,7 @@ from .decode import Decoded
 from .result import TrackResult, TrackState
 from .target import TargetState
 
-__all__ = ["TrackingComponent", "MotionPrior", "LostReport", "TemplateUpdate", "COMPONENTS", "build_components"]
+__all__ = ["TrackingComponent", "MotionPrior", "LostReport", "TemplateUpdate", "DistractorMemory", "COMPONENTS", "build_components"]
 
 
 class TrackingComponent(abc.ABC):
@@ -69,6 +71,12 @@ class TrackingComponent(abc.ABC):
     def search_centre(self, target: TargetState, centre: tuple[float, float]) -> tuple[float, float]:
         """Stage 1: the centre ``(cx, cy)`` (frame pixels) of this frame's search region."""
         return centre
+
+    def response_weights(self, target: TargetState, region: Any, geometry: Any) -> np.ndarray | None:
+        """Stage 4: ``(R, R)`` factors on each cell's penalised score before the peak is chosen in
+        ``region`` (a :class:`~dcffnet.geometry.SearchRegion`; ``geometry`` the network's
+        :class:`~dcffnet.geometry.ResponseGeometry`), or ``None`` to leave the scores alone."""
+        return None
 
     def observe(self, target: TargetState, image: np.ndarray, decoded: Decoded, result: TrackResult) -> None:
         """The per-frame step, after the state update of a frame (tracked or re-detected)."""
@@ -211,8 +219,82 @@ class TemplateUpdate(TrackingComponent):
             memory["since"] = 0
 
 
+#: most distractors remembered per target
+MAX_DISTRACTORS = 3
+#: width of a distractor's down-weighting (Gaussian sigma), in units of the target's size sqrt(w * h)
+DISTRACTOR_SIGMA = 0.5
+
+
+class DistractorMemory(TrackingComponent):
+    """Remembers where other strong peaks were and down-weights those places next frame.
+
+    A Siamese tracker jumps to a look-alike nearby (another person in a crowd, another bottle on a
+    shelf) when the look-alike's peak overtakes the target's. After every tracked frame, the
+    component keeps up to :data:`MAX_DISTRACTORS` peaks of the score map (raw score at least
+    ``distractor_above``) that lie farther than the target's size ``sqrt(w * h)`` from the new box
+    and from each other, as frame positions. On the next frame each cell's penalised score is
+    multiplied by ``prod_k (1 - distractor_weight * exp(-d_k^2 / (2 s^2)))``, ``d_k`` the frame
+    distance from the cell's point to distractor ``k`` and ``s`` = :data:`DISTRACTOR_SIGMA` times
+    the target's size: the look-alike must beat the target by more than before to take the box.
+    Positions only (no extra network pass); a frame not tracked (held lost) forgets them.
+
+    Values in :class:`~dcffnet.TrackerHParams`: ``distractor_weight`` (0 = off), ``distractor_above``.
+    """
+
+    name = "distractor_memory"
+
+    @classmethod
+    def enabled(cls, hparams: TrackerHParams) -> bool:
+        return hparams.distractor_weight > 0.0
+
+    def init(self, target: TargetState, image: np.ndarray) -> None:
+        target.memory[self.name] = {"distractors": [], "cells": None}
+
+    def response_weights(self, target: TargetState, region: Any, geometry: Any) -> np.ndarray | None:
+        memory = self.memory(target)
+        if memory is None:
+            self.init(target, np.zeros((1, 1, 3), np.uint8))
+            memory = self.memory(target)
+        offsets = geometry.cell_offsets() / region.scale  # frame pixels from the crop centre
+        xs = region.cx + offsets[None, :]
+        ys = region.cy + offsets[:, None]
+        memory["cells"] = (xs, ys)
+        if not memory["distractors"]:
+            return None
+        size = float(np.sqrt(target.box[2] * target.box[3]))
+        two_s2 = 2.0 * (DISTRACTOR_SIGMA * size) ** 2
+        weights = np.ones((len(offsets), len(offsets)), dtype=np.float64)
+        for x, y in memory["distractors"]:
+            weights *= 1.0 - self.hparams.distractor_weight * np.exp(-((xs - x) ** 2 + (ys - y) ** 2) / two_s2)
+        return weights
+
+    def observe(self, target: TargetState, image: np.ndarray, decoded: Decoded, result: TrackResult) -> None:
+        memory = self.memory(target)
+        if memory is None:
+            self.init(target, image)
+            return
+        cells, memory["cells"] = memory["cells"], None
+        if decoded.score_map is None or cells is None:  # a held (lost) frame: nothing to compare with
+            memory["distractors"] = []
+            return
+        xs, ys = np.broadcast_arrays(*cells)
+        score = decoded.score_map
+        size = float(np.sqrt(target.box[2] * target.box[3]))
+        found: list[tuple[float, float]] = []
+        for k in np.argsort(score, axis=None)[::-1]:
+            if score.flat[k] < self.hparams.distractor_above or len(found) == MAX_DISTRACTORS:
+                break
+            x, y = float(xs.flat[k]), float(ys.flat[k])
+            if np.hypot(x - target.box[0], y - target.box[1]) <= size:
+                continue
+            if any(np.hypot(x - fx, y - fy) <= size for fx, fy in found):
+                continue
+            found.append((x, y))
+        memory["distractors"] = found
+
+
 #: every component the pipeline knows, in the order their hooks run
-COMPONENTS: list[type[TrackingComponent]] = [MotionPrior, LostReport, TemplateUpdate]
+COMPONENTS: list[type[TrackingComponent]] = [MotionPrior, LostReport, TemplateUpdate, DistractorMemory]
 
 
 def build_components(hparams: TrackerHParams, pipeline: Any = None) -> tuple[TrackingComponent, ...]:

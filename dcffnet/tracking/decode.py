@@ -27,12 +27,14 @@ class Decoded(NamedTuple):
         size_lr: how far the size moves towards ``box``'s (``lr * penalty * score``; 0 for a peak
             decoded without the tracker's priors).
         cues: ``{"score", "peak", "psr"}`` for :class:`~dcffnet.tracking.calibration.ScoreCalibration`.
+        score_map: the ``(R, R)`` target probability the cell was chosen from (``None`` where not kept).
     """
 
     box: np.ndarray
     score: float
     size_lr: float
     cues: dict[str, float]
+    score_map: np.ndarray | None = None
 
 
 #: a head output: map name -> batch-first torch tensor (PyTorch backend) or numpy array (ONNX Runtime)
@@ -81,7 +83,7 @@ def _change(r: np.ndarray) -> np.ndarray:
 
 def decode_response(output: HeadOutput, geometry: ResponseGeometry, window: np.ndarray,
                     prev_size: tuple[float, float], hparams: TrackerHParams,
-                    size_bias: tuple[float, float] = (1.0, 1.0)) -> Decoded:
+                    size_bias: tuple[float, float] = (1.0, 1.0), weights: np.ndarray | None = None) -> Decoded:
     """Pick the target in one head output (the tracker's priors: scale/aspect penalty, cosine window)
     and return its box in search-crop pixels.
 
@@ -93,6 +95,8 @@ def decode_response(output: HeadOutput, geometry: ResponseGeometry, window: np.n
         hparams: penalty, window influence, size learning rate and context amount.
         size_bias: ``(fw, fh)`` factors that multiply the regressed width and height (CAR head) before
             the penalty; ``(1, 1)`` leaves them as predicted.
+        weights: ``(R, R)`` factors on each cell's penalised score before the peak is chosen
+            (tracking components, e.g. distractor memory); ``None``: all 1.
 
     Returns:
         A :class:`Decoded`: box ``(dx, dy, w, h)`` with the centre displacement from the crop
@@ -116,9 +120,11 @@ def decode_response(output: HeadOutput, geometry: ResponseGeometry, window: np.n
         pred_dy = np.broadcast_to(offsets[:, None], score.shape)
         penalty = np.ones_like(score)
     pscore = penalty * score * (1.0 - hparams.window_influence) + window * hparams.window_influence
+    if weights is not None:
+        pscore = pscore * weights
     i, j = np.unravel_index(int(np.argmax(pscore)), pscore.shape)
     best_score = float(score[i, j])
     lr = float(penalty[i, j] * best_score * hparams.lr)
     box = np.array([pred_dx[i, j], pred_dy[i, j], pred_w[i, j], pred_h[i, j]], dtype=np.float64)
     cues = {"score": best_score, "peak": float(score.max()), "psr": peak_to_sidelobe(score)}
-    return Decoded(box, best_score, lr, cues)
+    return Decoded(box, best_score, lr, cues, score)

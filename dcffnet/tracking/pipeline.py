@@ -138,8 +138,7 @@ class TrackingPipeline:
         if "reg" not in output:
             return (1.0, 1.0)
         scale = region.scale
-        (_, _, pw, ph), _, _, _ = decode_response(output, self.geometry, self.window, (w * scale, h * scale),
-                                                  self.hparams)
+        _, _, pw, ph = decode_response(output, self.geometry, self.window, (w * scale, h * scale), self.hparams).box
         k = self.hparams.size_calibration
         fw = float(np.clip(w * scale / max(pw, 1e-6), 0.25, 4.0)) ** k
         fh = float(np.clip(h * scale / max(ph, 1e-6), 0.25, 4.0)) ** k
@@ -221,8 +220,13 @@ class TrackingPipeline:
     def decode(self, output: HeadOutput, target: TargetState, region: SearchRegion) -> Decoded:
         """Stage 4: one target's head output (batch 1) -> the chosen box in crop pixels."""
         scale = region.scale
+        weights = None
+        for component in self.components:
+            factors = component.response_weights(target, region, self.geometry)
+            if factors is not None:
+                weights = factors if weights is None else weights * factors
         return decode_response(output, self.geometry, self.window, (target.box[2] * scale, target.box[3] * scale),
-                               self.hparams, target.size_factor)
+                               self.hparams, target.size_factor, weights)
 
     def score(self, decoded: Decoded, target: TargetState) -> float:
         """Stage 5: the reported score of ``decoded`` (calibrated when the checkpoint has a
