@@ -90,3 +90,31 @@ def test_ablation_reads_runs_cut_short(ablation, tmp_path):
     assert ablation.epochs_done(tmp_path / "missing") == 0
     steps, losses = ablation.loss_curve(tmp_path)
     assert steps.tolist() == [10, 30] and losses.tolist() == [3.0, 2.0]  # epoch 1 starts at step 20
+
+
+def test_component_costs_runs_every_setting_and_switches_each_component_on(tmp_path, capsys):
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "components.py"
+    spec = importlib.util.spec_from_file_location("components_bench", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    import cv2
+    import numpy as np
+
+    from dcffnet.hparams import TrackerHParams
+    from dcffnet.tracking.components import build_components
+
+    # every setting but "all off" builds exactly one component, a different one each time
+    built = [tuple(type(c).__name__ for c in build_components(TrackerHParams(**{**module.OFF, **values})))
+             for values in module.SETTINGS.values()]
+    assert built[0] == () and all(len(b) == 1 for b in built[1:]) and len(set(built[1:])) == len(built) - 1
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    rng = np.random.default_rng(0)
+    for k in range(6):
+        image = rng.integers(0, 255, (120, 160, 3), dtype=np.uint8)
+        cv2.rectangle(image, (60 + 2 * k, 40), (90 + 2 * k, 80), (0, 0, 255), -1)
+        cv2.imwrite(str(frames / f"{k:04d}.png"), image)
+    assert module.main(["--video", str(frames), "--box", "60,40,30,40", "--rounds", "1"]) == 0
+    out = capsys.readouterr().out
+    for name in module.SETTINGS:
+        assert f"| {name} |" in out
