@@ -50,9 +50,9 @@ Protocol (all boxes ``(x, y, w, h)`` in 0-based continuous frame pixels; frame i
    flagged / not back by the main figures whatever the absence did.
 7. ``--auc-cost``: on the unmodified sequences (all of them, skipped ones included), the success
    AUC (one-pass evaluation, ``dcffnet.eval.record_ope`` / ``score_ope``) with the given values and
-   with the same values but the lost state off (``lost_threshold=0``, ``report_lost_below=0``,
-   ``report_search=0``: neither the box-holding lost state nor the reported one fires); the cost is
-   the difference (target: <= 0.005).
+   with the same values but the lost state off (``lost_threshold=0``, ``report_lost_below=0``:
+   neither the box-holding lost state nor the reported one fires); the cost is the difference
+   (target: <= 0.005).
 
 The tracker runs with ``--threads`` intra-op threads (default 1, so that a run gives the same
 boxes whatever else the machine does). The figures go to stdout as a markdown table with a summary
@@ -408,14 +408,14 @@ def run_absence(sequences: list[Any], make_tracker: Callable[[], Any], progress:
 def auc_cost(sequences: list[Any], weights: str, hparams: Any, threads: int | None,
              progress: bool = True) -> dict[str, float]:
     """Success AUC on the unmodified ``sequences`` with ``hparams`` and with the same values but
-    the lost state off (``lost_threshold=0``, ``report_lost_below=0``, ``report_search=0``), one
+    the lost state off (``lost_threshold=0``, ``report_lost_below=0``), one
     ``record_ope`` run scored by ``score_ope``.
 
     Returns:
         ``{"auc": ..., "auc_lost_off": ..., "cost": auc_lost_off - auc, "target": 0.005, "met": bool}``.
     """
     from dcffnet.eval import TrackerSpec, record_ope, score_ope
-    off = dataclasses.replace(hparams, lost_threshold=0.0, report_lost_below=0.0, report_search=0)
+    off = dataclasses.replace(hparams, lost_threshold=0.0, report_lost_below=0.0)
     specs = [TrackerSpec("given", tracker_factory(weights, hparams, threads)),
              TrackerSpec("lost-off", tracker_factory(weights, off, threads))]
     record = record_ope(sequences, specs, progress=progress)
@@ -481,8 +481,7 @@ def main(argv: list[str] | None = None) -> int:
     summary = summarize(rows)
     print(f"weights {args.weights}, lost_threshold {hparams.lost_threshold}, lost_after {hparams.lost_after}, "
           f"found_threshold {hparams.found_threshold}, report_lost_below {hparams.report_lost_below}, "
-          f"report_lost_after {hparams.report_lost_after}, report_found_above {hparams.report_found_above}, "
-          f"report_search {hparams.report_search}" + (f" (--set {' '.join(args.overrides)})" if overrides else ""))
+          f"report_lost_after {hparams.report_lost_after}, report_found_above {hparams.report_found_above}" + (f" (--set {' '.join(args.overrides)})" if overrides else ""))
     print()
     print(markdown_table(rows, skipped, summary))
     cost = None
