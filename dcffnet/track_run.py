@@ -192,7 +192,7 @@ def run_track(source: "str | int", box: Sequence[float] | None = None, weights: 
             except Exception as exc:
                 kept = []
                 if boxes is not None and written >= 0:
-                    kept.append(f"the boxes of every frame up to {written} are in {boxes_path}")
+                    kept.append(f"the boxes of frames 0-{written} are in {boxes_path}")
                 if video is not None and video.count:
                     kept.append(f"the annotated video of those frames is in {output}")
                 note = f" ({'; '.join(kept)})" if kept else ""

@@ -14,7 +14,8 @@ from synthetic_clip import iou, leave_and_return_clip, moving_object_clip
 
 # The responsive profile of docs/api.md: declares the target lost 3 frames after the score falls
 # below 0.5 (the bundled defaults, chosen on validation AUC, wait 15 frames below 0.15).
-RESPONSIVE = {"lost_threshold": 0.5, "lost_after": 3, "found_threshold": 0.8}
+RESPONSIVE = {"lost_threshold": 0.5, "lost_after": 3, "found_threshold": 0.8,
+              "report_lost_below": 0.0}  # the box-holding lost state alone (no LostReport)
 
 
 @pytest.fixture(scope="module")

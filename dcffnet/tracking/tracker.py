@@ -210,10 +210,13 @@ class Tracker:
     def update(self, frame: Any) -> TrackResult:
         """Locate the target in ``frame`` and return ``TrackResult(box=(x, y, w, h), score, state)``.
 
-        While tracking, one search crop around the last box. Once the target is lost (the score
-        below ``hparams.lost_threshold`` for ``hparams.lost_after`` frames) the box is held at the
-        last confident one and re-detection searches a region that grows every frame up to the
-        whole frame (``redetect_tiles`` crops per frame in one batch); a candidate scoring at least
+        While tracking, one search crop around the last box. ``state`` is ``lost`` when the
+        :class:`~dcffnet.tracking.components.LostReport` component reports it (the score below
+        ``hparams.report_lost_below`` for ``report_lost_after`` frames; the box keeps tracking) or
+        when the box-holding lost state fires (the score below ``hparams.lost_threshold`` for
+        ``hparams.lost_after`` frames): then the box is held at the last confident one and
+        re-detection searches a region that grows every frame up to the whole frame
+        (``redetect_tiles`` crops per frame in one batch); a candidate scoring at least
         ``found_threshold`` is taken as the target again.
 
         Raises:
