@@ -242,7 +242,7 @@ def run_track(source: "str | int", box: Sequence[float] | None = None, weights: 
     gaps = getattr(src, "gaps", None)  # live sources only
     if gaps is not None or missing or dropped:
         line += (f"; {dropped} frames dropped (--realtime), {missing} frames missing"
-                 + (f" in {len(gaps)} stream gaps" if gaps is not None else ""))
+                 + (f" in {len(gaps)} stream gap{'' if len(gaps) == 1 else 's'}" if gaps is not None else ""))
     print(line, file=stream)
     if run.pending:
         print("never started (the source ended before their start frame): "

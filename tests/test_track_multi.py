@@ -189,7 +189,7 @@ def test_missing_and_dropped_frames_keep_txt_lines_in_step(tmp_path, capsys, gap
     boxes, video = tmp_path / "boxes.txt", tmp_path / "video.avi"
     code, err = _track(["--box", _arg(WALKER), "--boxes", str(boxes), "--output", str(video)], capsys)
     assert code == 0, err
-    assert "1 frames dropped (--realtime), 1 frames missing in 1 stream gaps" in err and gappy[0].closed
+    assert "1 frames dropped (--realtime), 1 frames missing in 1 stream gap" in err and gappy[0].closed
     table = np.loadtxt(boxes, delimiter=",", ndmin=2)
     assert table.shape == (10, 4)
     assert np.isnan(table[[3, 5]]).all() and np.isfinite(np.delete(table, [3, 5], axis=0)).all()
