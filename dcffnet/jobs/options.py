@@ -13,26 +13,17 @@ from .shard import parse_shard
 __all__ = ["add_job_arguments", "job_options", "is_batch"]
 
 
-def _positive_int(name: str) -> Any:
+def _int_at_least(name: str, low: int, what: str) -> Any:
+    """An argparse ``type`` for ``name``: an integer >= ``low`` (``what`` names that in messages)."""
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a positive integer, got {text!r}") from None
-        if value < 1:
-            raise argparse.ArgumentTypeError(f"{name} must be a positive integer, got {text!r}")
+            value = low - 1
+        if value < low:
+            raise argparse.ArgumentTypeError(f"{name} must be a {what} integer, got {text!r}")
         return value
     return parse
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--retries must be a non-negative integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"--retries must be a non-negative integer, got {text!r}")
-    return value
 
 
 def _shard(text: str) -> tuple[int, int]:
@@ -45,7 +36,7 @@ def _shard(text: str) -> tuple[int, int]:
 def add_job_arguments(parser: argparse.ArgumentParser, unit: str) -> None:
     """Add the batch options to ``parser``; ``unit`` names a task (``"video"``, ``"sequence"``)."""
     group = parser.add_argument_group("batch (docs/batch.md)")
-    group.add_argument("--workers", type=_positive_int("--workers"), default=None, metavar="N",
+    group.add_argument("--workers", type=_int_at_least("--workers", 1, "positive"), default=None, metavar="N",
                        help=f"local engine: N worker processes, each pinned to its share of this machine's cores "
                             f"(default 1: this process); ray: at most N {unit}s at once")
     group.add_argument("--engine", default="local", choices=ENGINES,
@@ -54,9 +45,9 @@ def add_job_arguments(parser: argparse.ArgumentParser, unit: str) -> None:
     group.add_argument("--ray-address", default=None, metavar="ADDRESS",
                        help="--engine ray: the cluster (ray://head:10001, head:6379 or auto; default: the "
                             "RAY_ADDRESS variable, else a local Ray started for the job)")
-    group.add_argument("--cpus-per-task", type=_positive_int("--cpus-per-task"), default=1, metavar="K",
+    group.add_argument("--cpus-per-task", type=_int_at_least("--cpus-per-task", 1, "positive"), default=1, metavar="K",
                        help=f"--engine ray: CPUs each {unit} asks Ray for, and its tracker threads (default 1)")
-    group.add_argument("--retries", type=_non_negative_int, default=2, metavar="K",
+    group.add_argument("--retries", type=_int_at_least("--retries", 0, "non-negative"), default=2, metavar="K",
                        help=f"attempts after the first for a {unit} that fails (default 2)")
     group.add_argument("--shard", type=_shard, default=None, metavar="I/N",
                        help=f"run only shard I of N (0 <= I < N; {unit} k belongs to shard k mod N), e.g. "
